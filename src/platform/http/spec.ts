@@ -1,0 +1,55 @@
+import { readFileSync } from 'node:fs';
+
+/** The bundled OpenAPI document as JSON. */
+export type OpenApiDocument = Record<string, unknown> & { paths?: Record<string, Record<string, unknown>> };
+
+/** What the platform needs to know of one operation: where it lives and who may call it. */
+export interface OperationInfo {
+  operationId: string;
+  method: 'get' | 'post' | 'put' | 'patch' | 'delete';
+  path: string;
+  expressPath: string;
+  /** Security alternatives; empty means public. */
+  security: string[][];
+  roles: string[];
+  scopes: string[];
+  tags: string[];
+}
+
+const METHODS = ['get', 'post', 'put', 'patch', 'delete'] as const;
+
+/** Reads the bundled spec that `npm run generate` writes. */
+export function loadSpec(): OpenApiDocument {
+  const file = new URL('../../../generated/openapi.json', import.meta.url);
+  return JSON.parse(readFileSync(file, 'utf8')) as OpenApiDocument;
+}
+
+function strings(v: unknown): string[] {
+  return Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : [];
+}
+
+/** Lists every operation of the spec, with `{param}` turned into Express's `:param`. */
+export function listOperations(spec: OpenApiDocument): OperationInfo[] {
+  const globalSecurity = spec.security;
+  const ops: OperationInfo[] = [];
+  for (const [path, item] of Object.entries(spec.paths ?? {})) {
+    for (const method of METHODS) {
+      const op = item[method] as Record<string, unknown> | undefined;
+      if (!op) continue;
+      const operationId = op.operationId;
+      if (typeof operationId !== 'string') throw new Error(`${method.toUpperCase()} ${path} has no operationId`);
+      const security = (op.security ?? globalSecurity ?? []) as Record<string, unknown>[];
+      ops.push({
+        operationId,
+        method,
+        path,
+        expressPath: path.replace(/\{([^}]+)\}/g, ':$1'),
+        security: security.map((alt) => Object.keys(alt)),
+        roles: strings(op['x-roles']),
+        scopes: strings(op['x-scopes']),
+        tags: strings(op.tags),
+      });
+    }
+  }
+  return ops;
+}

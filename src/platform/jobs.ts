@@ -1,0 +1,123 @@
+import { PgBoss, fromKysely, type Job } from 'pg-boss';
+import { sql } from 'kysely';
+import { APP_ROLE, type Db, type Trx } from './db.ts';
+import { withTenant } from './tenancy.ts';
+import type { Logger } from './log.ts';
+
+export const JOB_SCHEMA = 'pgboss';
+
+/** Every payload carries its tenant: a worker runs inside that tenant's transaction. */
+export interface TenantPayload {
+  tenantId: string;
+}
+
+/** One queue: its retry policy, how its payload is checked, and what a job does. */
+export interface QueueDef<P extends TenantPayload = TenantPayload> {
+  name: string;
+  retryLimit: number;
+  /** Seconds before the first retry; doubled each attempt (pg-boss backoff, with jitter). */
+  retryDelay: number;
+  retryDelayMax?: number;
+  expireInSeconds?: number;
+  /** Payloads arrive as `unknown` (another version of the code may have written them): check them. */
+  parse(data: unknown): P;
+  handle(trx: Trx, payload: P, job: { id: string; retryCount: number }): Promise<void>;
+}
+
+/** Defines a queue; the identity function exists so the payload type is inferred once. */
+export function defineQueue<P extends TenantPayload>(def: QueueDef<P>): QueueDef<P> {
+  return def;
+}
+
+/** Where a queue's jobs go when they have failed every retry. */
+export function deadLetterName(queue: string): string {
+  return `${queue}__dead`;
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** Checks that a payload is an object with a tenant uuid; the domain's parse checks the rest. */
+export function tenantPayload(data: unknown): TenantPayload & Record<string, unknown> {
+  if (typeof data !== 'object' || data === null) throw new Error('job payload must be an object');
+  const tenantId = (data as Record<string, unknown>).tenantId;
+  if (typeof tenantId !== 'string' || !UUID.test(tenantId)) throw new Error('job payload needs a tenantId uuid');
+  return data as TenantPayload & Record<string, unknown>;
+}
+
+/**
+ * Installs pg-boss's schema and every queue (with its dead-letter queue) as the owner role, then
+ * grants the app role what it needs. Runs with the migrations: the app role cannot create tables.
+ */
+export async function installJobs(ownerUrl: string, ownerDb: Db, queues: readonly QueueDef<never>[]): Promise<void> {
+  const boss = new PgBoss({ connectionString: ownerUrl, schema: JOB_SCHEMA, supervise: false, schedule: false, max: 2 });
+  boss.on('error', () => undefined);
+  await boss.start();
+  try {
+    for (const q of queues) {
+      const dead = deadLetterName(q.name);
+      if (!(await boss.getQueue(dead))) await boss.createQueue(dead, { retryLimit: 0 });
+      const options = {
+        retryLimit: q.retryLimit,
+        retryDelay: q.retryDelay,
+        retryBackoff: true,
+        ...(q.retryDelayMax !== undefined ? { retryDelayMax: q.retryDelayMax } : {}),
+        ...(q.expireInSeconds !== undefined ? { expireInSeconds: q.expireInSeconds } : {}),
+        deadLetter: dead,
+      };
+      if (await boss.getQueue(q.name)) await boss.updateQueue(q.name, options);
+      else await boss.createQueue(q.name, options);
+    }
+  } finally {
+    await boss.stop({ graceful: false, close: true });
+  }
+  const role = sql.id(APP_ROLE);
+  const schema = sql.id(JOB_SCHEMA);
+  await sql`grant usage on schema ${schema} to ${role}`.execute(ownerDb);
+  await sql`grant select, insert, update, delete on all tables in schema ${schema} to ${role}`.execute(ownerDb);
+  await sql`grant usage, select on all sequences in schema ${schema} to ${role}`.execute(ownerDb);
+  await sql`grant execute on all functions in schema ${schema} to ${role}`.execute(ownerDb);
+  await sql`alter default privileges in schema ${schema} grant select, insert, update, delete on tables to ${role}`.execute(ownerDb);
+}
+
+/** A pg-boss instance for the app role: it never migrates, the owner did that. */
+export function createBoss(appUrl: string, log: Logger): PgBoss {
+  const boss = new PgBoss({ connectionString: appUrl, schema: JOB_SCHEMA, migrate: false, createSchema: false, max: 4 });
+  boss.on('error', (err: unknown) => log.error({ err }, 'job queue error'));
+  return boss;
+}
+
+/** Enqueues inside the caller's transaction: a rolled-back write leaves no job behind. */
+export async function enqueue<P extends TenantPayload>(
+  boss: PgBoss,
+  trx: Trx,
+  queue: QueueDef<P>,
+  payload: P,
+  options: { singletonKey?: string; startAfter?: number } = {},
+): Promise<string | null> {
+  return boss.send(queue.name, payload as object, { ...options, db: fromKysely(trx) });
+}
+
+/** Starts a worker per queue; each job runs in its tenant's transaction after its payload is checked. */
+export async function startWorkers(
+  boss: PgBoss,
+  appDb: Db,
+  queues: readonly QueueDef<never>[],
+  log: Logger,
+  opts: { concurrency?: number; pollingIntervalSeconds?: number } = {},
+): Promise<void> {
+  for (const q of queues as readonly QueueDef[]) {
+    await boss.work(q.name, { localConcurrency: opts.concurrency ?? 2, batchSize: 1, pollingIntervalSeconds: opts.pollingIntervalSeconds ?? 2 }, async (jobs: Job<unknown>[]) => {
+      for (const job of jobs) {
+        const payload = q.parse(job.data);
+        const started = Date.now();
+        try {
+          await withTenant(appDb, payload.tenantId, (trx) => q.handle(trx, payload, { id: job.id, retryCount: job.retryCount }));
+          log.debug({ queue: q.name, jobId: job.id, ms: Date.now() - started }, 'job done');
+        } catch (err) {
+          log.warn({ queue: q.name, jobId: job.id, retryCount: job.retryCount, err }, 'job failed');
+          throw err;
+        }
+      }
+    });
+  }
+}

@@ -1,0 +1,122 @@
+import { Redis } from 'ioredis';
+import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
+import type { Logger } from './log.ts';
+
+/** The outcome of one rate-limit check, with what the IETF RateLimit headers need. */
+export interface RateDecision {
+  allowed: boolean;
+  limit: number;
+  remaining: number;
+  resetSeconds: number;
+}
+
+/** A fixed-window limiter: `points` per `durationSeconds` per key. */
+export interface RateLimiter {
+  readonly points: number;
+  readonly durationSeconds: number;
+  consume(key: string, cost?: number): Promise<RateDecision>;
+  reset(key: string): Promise<void>;
+}
+
+/** A byte cache with TTL. */
+export interface Cache {
+  get(key: string): Promise<string | null>;
+  set(key: string, value: string, ttlSeconds: number): Promise<void>;
+  del(key: string): Promise<void>;
+}
+
+/** Shared stores: Redis when configured, else process memory (one instance only). */
+export interface Stores {
+  readonly shared: boolean;
+  limiter(name: string, points: number, durationSeconds: number): RateLimiter;
+  cache: Cache;
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
+
+function wrapLimiter(impl: RateLimiterAbstract, points: number, durationSeconds: number): RateLimiter {
+  const decision = (res: RateLimiterRes, allowed: boolean): RateDecision => ({
+    allowed,
+    limit: points,
+    remaining: Math.max(0, res.remainingPoints),
+    resetSeconds: Math.max(1, Math.ceil(res.msBeforeNext / 1000)),
+  });
+  return {
+    points,
+    durationSeconds,
+    async consume(key, cost = 1) {
+      try {
+        return decision(await impl.consume(key, cost), true);
+      } catch (rejection) {
+        if (rejection instanceof RateLimiterRes) return decision(rejection, false);
+        throw rejection;
+      }
+    },
+    async reset(key) {
+      await impl.delete(key);
+    },
+  };
+}
+
+class MemoryCache implements Cache {
+  private readonly entries = new Map<string, { value: string; expires: number }>();
+  get(key: string): Promise<string | null> {
+    const e = this.entries.get(key);
+    if (!e || e.expires <= Date.now()) {
+      this.entries.delete(key);
+      return Promise.resolve(null);
+    }
+    return Promise.resolve(e.value);
+  }
+  set(key: string, value: string, ttlSeconds: number): Promise<void> {
+    // Bounded so a long-running single instance cannot grow without limit.
+    if (this.entries.size > 50_000) this.entries.clear();
+    this.entries.set(key, { value, expires: Date.now() + ttlSeconds * 1000 });
+    return Promise.resolve();
+  }
+  del(key: string): Promise<void> {
+    this.entries.delete(key);
+    return Promise.resolve();
+  }
+}
+
+/** Builds the stores; without a Redis URL, warns that limits and caches hold for this instance only. */
+export function createStores(redisUrl: string | null, log: Logger, keyPrefix = 'tideline:'): Stores {
+  if (!redisUrl) {
+    log.warn('REDIS_URL is not set: rate limits, caches and token revocation are held in this process and hold for one instance only');
+    return {
+      shared: false,
+      limiter: (name, points, durationSeconds) =>
+        wrapLimiter(new RateLimiterMemory({ keyPrefix: `${keyPrefix}${name}`, points, duration: durationSeconds }), points, durationSeconds),
+      cache: new MemoryCache(),
+      ping: () => Promise.resolve(),
+      close: () => Promise.resolve(),
+    };
+  }
+  const redis = new Redis(redisUrl, { maxRetriesPerRequest: 2, enableOfflineQueue: true, lazyConnect: false });
+  redis.on('error', (err: Error) => log.warn({ err: err.message }, 'redis error'));
+  return {
+    shared: true,
+    limiter: (name, points, durationSeconds) =>
+      wrapLimiter(
+        new RateLimiterRedis({ storeClient: redis, keyPrefix: `${keyPrefix}${name}`, points, duration: durationSeconds }),
+        points,
+        durationSeconds,
+      ),
+    cache: {
+      get: (key) => redis.get(keyPrefix + key),
+      set: async (key, value, ttlSeconds) => {
+        await redis.set(keyPrefix + key, value, 'EX', Math.max(1, Math.ceil(ttlSeconds)));
+      },
+      del: async (key) => {
+        await redis.del(keyPrefix + key);
+      },
+    },
+    ping: async () => {
+      await redis.ping();
+    },
+    close: async () => {
+      await redis.quit().catch(() => redis.disconnect());
+    },
+  };
+}
