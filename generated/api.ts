@@ -65,6 +65,310 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/signup": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Create a tenant and its first admin
+         * @description Creates a tenant and makes the caller its admin, then opens a session in it.
+         *
+         *     With a new email, an account is created with the given password, username and name. With
+         *     the email of an existing account and that account's correct password, the new tenant is
+         *     attached to the existing account (its password, username and name stay as they are); with
+         *     another password the email counts as taken (409). The answer is rate limited per client address.
+         *
+         */
+        post: operations["signUp"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/auth/login": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Open a session with an email or username and a password
+         * @description Checks the password of the account named by `login` (its email or its username) and opens a
+         *     session in one of its tenants: the one named by `tenant`, or its only one. An account in
+         *     several tenants must name one; without `tenant` it gets 409.
+         *
+         *     An unknown login, a wrong password, a tenant the account is not an enabled member of and a
+         *     disabled account all get the same 401, so the answer tells nothing about which accounts
+         *     exist. Failed attempts are rate limited per login and per client address; past the limit
+         *     the login is locked for a while and every attempt gets 429 with `Retry-After`.
+         *
+         */
+        post: operations["login"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/auth/refresh": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Exchange a refresh token for new tokens
+         * @description Rotates the session: answers a new access token and a new refresh token, and retires the
+         *     refresh token it was given. A refresh token works once. Presenting a retired one again is
+         *     taken as theft: the whole session (every refresh token descended from the same login) is
+         *     revoked and the call gets 401. An unknown, expired or revoked refresh token, or one whose
+         *     user was disabled or removed from the tenant, also gets 401.
+         *
+         */
+        post: operations["refreshSession"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/auth/logout": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * End the current session
+         * @description Revokes the access token the call is made with and every refresh token of its session, so
+         *     neither works again, even before it expires. Other sessions of the same user stay open.
+         *
+         */
+        post: operations["logout"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/auth/me": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get the caller's user, tenant and memberships
+         * @description Describes the session the access token belongs to: the user, the tenant it acts in, its role
+         *     there, and every tenant the account is an enabled member of (to log in to another one).
+         *
+         */
+        get: operations["getMe"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/.well-known/jwks.json": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get the public keys that verify access tokens
+         * @description The JSON Web Key Set (RFC 7517) of the keys that sign access tokens. A token's `kid` header
+         *     names its key. During a key rotation the set holds both the new key and the previous one
+         *     until every token signed with the previous one has expired.
+         *
+         */
+        get: operations["getJwks"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/users": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List the tenant's users
+         * @description Lists the members of the caller's tenant, newest first, optionally only those with a given role or status.
+         */
+        get: operations["listUsers"];
+        put?: never;
+        /**
+         * Add a user to the tenant
+         * @description Creates an account with the given email and password and makes it a member of the caller's
+         *     tenant with the given role. Emails and usernames are unique across all accounts, so one
+         *     already in use, in this tenant or another, gets 409.
+         *
+         *     Accepts `Idempotency-Key`: the same key with the same body replays the first answer, with
+         *     another body gets 422, and while the first request is still running gets 409.
+         *
+         */
+        post: operations["createUser"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/users/{userId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The id of a user of the caller's tenant.
+                 * @example 7d2e9b40-1c3f-4a8e-b6d5-2f90a1c4e8b7
+                 */
+                userId: components["parameters"]["UserId"];
+            };
+            cookie?: never;
+        };
+        /**
+         * Get a user of the tenant
+         * @description Answers a member of the caller's tenant; a user of no tenant of the caller's answers 404.
+         */
+        get: operations["getUser"];
+        put?: never;
+        post?: never;
+        /**
+         * Remove a user from the tenant
+         * @description Removes the user's membership of the caller's tenant and revokes their sessions in it. The
+         *     account itself, and its memberships of other tenants, stay. Removing the last enabled admin
+         *     gets 409.
+         *
+         */
+        delete: operations["deleteUser"];
+        options?: never;
+        head?: never;
+        /**
+         * Change a user's role, status or name
+         * @description Changes only the fields sent. `role` and `disabled` apply to this tenant only; `name` is the
+         *     account's and shows in every tenant. Disabling a user revokes their sessions in this tenant
+         *     at once. A change that would leave the tenant without an enabled admin (demoting or
+         *     disabling the last one) gets 409.
+         *
+         */
+        patch: operations["updateUser"];
+        trace?: never;
+    };
+    "/api-keys": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List the tenant's API keys
+         * @description Lists the API keys of the caller's tenant, newest first, optionally only those with a given status. Secrets are never listed.
+         */
+        get: operations["listApiKeys"];
+        put?: never;
+        /**
+         * Create a tenant API key
+         * @description Creates an API key of the caller's tenant with the given scopes. The answer carries the
+         *     secret `key` once: only a hash of it is stored, so it cannot be shown again. Send it as the
+         *     `X-API-Key` header. An `expires_at` in the past gets 422.
+         *
+         *     Accepts `Idempotency-Key`: the same key with the same body replays the first answer
+         *     (secret included), with another body gets 422, and while the first request is still
+         *     running gets 409.
+         *
+         */
+        post: operations["createApiKey"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api-keys/{keyId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The id of an API key of the caller's tenant.
+                 * @example c51a7e02-6b9d-4f3e-8a14-0e7d2b9c6f35
+                 */
+                keyId: components["parameters"]["KeyId"];
+            };
+            cookie?: never;
+        };
+        /**
+         * Get an API key of the tenant
+         * @description Answers an API key of the caller's tenant, without its secret.
+         */
+        get: operations["getApiKey"];
+        put?: never;
+        post?: never;
+        /**
+         * Revoke an API key
+         * @description Revokes the key at once, on every instance: a request made with it afterwards gets 401. The
+         *     key stays listed with status `revoked`. Revoking a key that is already revoked or expired
+         *     changes nothing and also answers 204.
+         *
+         */
+        delete: operations["revokeApiKey"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/audit-events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List the tenant's audit events
+         * @description Lists the security-relevant events of the caller's tenant (logins, failed logins, refresh
+         *     token reuse, lockouts, changes to users and API keys), newest first, optionally filtered by
+         *     actor, action and time range. `from` is inclusive, `to` exclusive; a `to` not after `from` gets 400.
+         *
+         */
+        get: operations["listAuditEvents"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -172,6 +476,301 @@ export interface components {
         /** @description A free-form OpenAPI 3.1 document. */
         OpenApiDocument: {
             [key: string]: unknown;
+        };
+        /**
+         * @description A tenant's unique short name, lowercase letters, digits and hyphens.
+         * @example acme-retail
+         */
+        TenantSlug: string;
+        SignUpRequest: {
+            /** @description The new tenant's unique short name; it cannot be changed later. */
+            tenant_slug: components["schemas"]["TenantSlug"];
+            /** @description The new tenant's display name. */
+            tenant_name: string;
+            /**
+             * Format: email
+             * @description The admin's email; an existing account's email attaches the tenant to that account (see the operation).
+             */
+            email: string;
+            /** @description The admin's password; for an existing account, its current password. */
+            password: string;
+            /** @description A unique username to log in with instead of the email; ignored for an existing account. */
+            username?: string;
+            /** @description The admin's display name; ignored for an existing account. */
+            name?: string;
+        };
+        /** @description A tenant, as its members see it. */
+        Tenant: {
+            /** @description The tenant's id. */
+            id: components["schemas"]["Uuid"];
+            /** @description The tenant's unique short name. */
+            slug: components["schemas"]["TenantSlug"];
+            /** @description The tenant's display name. */
+            name: string;
+        };
+        /**
+         * @description A role in a tenant: `viewer` reads, `analyst` also runs analyses and operates alerts, `admin` also manages users, API keys and sources.
+         * @enum {string}
+         */
+        Role: "admin" | "analyst" | "viewer";
+        /**
+         * @description `disabled` users cannot log in to this tenant, and their sessions in it are revoked.
+         * @enum {string}
+         */
+        UserStatus: "active" | "disabled";
+        /** @description A member of a tenant. `role` and `status` are the ones in the tenant the request acts in. */
+        User: {
+            /** @description The account's id, the same in every tenant it belongs to. */
+            id: components["schemas"]["Uuid"];
+            /**
+             * Format: email
+             * @description The account's email.
+             */
+            email: string;
+            /** @description The account's username, if it has one. */
+            username: string | null;
+            /** @description The account's display name, if it has one. */
+            name: string | null;
+            /** @description The user's role in this tenant. */
+            role: components["schemas"]["Role"];
+            /** @description Whether the user may use this tenant. */
+            status: components["schemas"]["UserStatus"];
+            /** @description When the user joined this tenant. */
+            created_at: components["schemas"]["Timestamp"];
+            /** @description When the user's membership or account last changed. */
+            updated_at: components["schemas"]["Timestamp"];
+            /**
+             * Format: date-time
+             * @description When the user last logged in to this tenant; null if never.
+             */
+            last_login_at: string | null;
+        };
+        /** @description An open session in one tenant. */
+        SessionTokens: {
+            /** @description A signed JWT to send as `Authorization: Bearer <access_token>`; verify it with the keys of `/.well-known/jwks.json`. */
+            access_token: string;
+            /**
+             * @description Always `Bearer`.
+             * @enum {string}
+             */
+            token_type: "Bearer";
+            /** @description Seconds until the access token expires. */
+            expires_in: number;
+            /** @description An opaque token for `/auth/refresh`; it works once, and the refresh answers the next one. */
+            refresh_token: string;
+            /** @description Seconds until the refresh token expires. */
+            refresh_expires_in: number;
+            /** @description The tenant the session acts in. */
+            tenant: components["schemas"]["Tenant"];
+            /** @description The logged-in user, with their role in that tenant. */
+            user: components["schemas"]["User"];
+        };
+        LoginRequest: {
+            /** @description The account's email or username. */
+            login: string;
+            /** @description The account's password. */
+            password: string;
+            /** @description The slug of the tenant to open the session in; required when the account belongs to several. */
+            tenant?: components["schemas"]["TenantSlug"];
+        };
+        RefreshRequest: {
+            /** @description The refresh token of the latest login or refresh answer. */
+            refresh_token: string;
+        };
+        /** @description One tenant an account belongs to, with its role there. */
+        Membership: {
+            /** @description The tenant's id. */
+            tenant_id: components["schemas"]["Uuid"];
+            /** @description The tenant's slug, to pass as `tenant` when logging in. */
+            tenant_slug: components["schemas"]["TenantSlug"];
+            /** @description The account's role in that tenant. */
+            role: components["schemas"]["Role"];
+        };
+        /** @description The caller of a session. */
+        Me: {
+            /** @description The logged-in user. */
+            user: components["schemas"]["User"];
+            /** @description The tenant the session acts in. */
+            tenant: components["schemas"]["Tenant"];
+            /** @description The user's role in that tenant, the one `x-roles` is checked against. */
+            role: components["schemas"]["Role"];
+            /** @description Every tenant the account is an enabled member of, the current one included. */
+            memberships: components["schemas"]["Membership"][];
+        };
+        /** @description A public JSON Web Key (RFC 7517); members beyond the listed ones (`y`, `n`, `e`, ...) depend on the key type. */
+        Jwk: {
+            /** @description The key type, for example `OKP`, `EC` or `RSA`. */
+            kty: string;
+            /** @description The curve, for `OKP` and `EC` keys. */
+            crv?: string;
+            /** @description The public key (its x coordinate for `EC`), base64url. */
+            x?: string;
+            /** @description The key id, matched by the `kid` header of an access token. */
+            kid?: string;
+            /** @description The signing algorithm, for example `EdDSA`. */
+            alg?: string;
+            /** @description What the key is for; `sig` (signatures). */
+            use?: string;
+        } & {
+            [key: string]: unknown;
+        };
+        /** @description A JSON Web Key Set (RFC 7517). */
+        Jwks: {
+            /** @description The public keys that may have signed a valid access token. */
+            keys: components["schemas"]["Jwk"][];
+        };
+        /** @description One page of users. */
+        UserList: {
+            /** @description The users of this page. */
+            data: components["schemas"]["User"][];
+            next_cursor: components["schemas"]["NextCursor"];
+        };
+        CreateUserRequest: {
+            /**
+             * Format: email
+             * @description The new user's email, unique across all accounts.
+             */
+            email: string;
+            /** @description The new user's initial password. */
+            password: string;
+            /** @description The new user's role in the tenant. */
+            role: components["schemas"]["Role"];
+            /** @description A username to log in with instead of the email, unique across all accounts. */
+            username?: string;
+            /** @description The new user's display name. */
+            name?: string;
+        };
+        UpdateUserRequest: {
+            /** @description The user's new role in this tenant. */
+            role?: components["schemas"]["Role"];
+            /** @description True disables the user in this tenant (and revokes their sessions in it); false enables them again. */
+            disabled?: boolean;
+            /** @description The account's new display name. */
+            name?: string;
+        };
+        /**
+         * @description `revoked` once revoked, `expired` once past `expires_at` (and not revoked), `active` otherwise.
+         * @enum {string}
+         */
+        ApiKeyStatus: "active" | "revoked" | "expired";
+        /**
+         * @description A permission an API key can hold; an operation lists the scopes that may call it in `x-scopes`.
+         * @enum {string}
+         */
+        ApiKeyScope: "ingest:write" | "analytics:read" | "analytics:run" | "diagnostics:read" | "diagnostics:operate" | "diagnostics:admin" | "identity:admin";
+        /** @description The members of an API key that every answer shows; `ApiKey` and `ApiKeyCreated` are built from them. */
+        ApiKeyFields: {
+            /** @description The key's id. */
+            id: components["schemas"]["Uuid"];
+            /** @description What the key is for, as its creator named it. */
+            name: string;
+            /** @description What the key may do. */
+            scopes: components["schemas"]["ApiKeyScope"][];
+            /**
+             * @description The first characters of the key, safe to show, to recognize it.
+             * @example tl_live_45bf
+             */
+            prefix: string;
+            /**
+             * @description The last four characters of the key, safe to show, to recognize it.
+             * @example WqNO
+             */
+            last_four: string;
+            /** @description Whether the key works. */
+            status: components["schemas"]["ApiKeyStatus"];
+            /** @description When the key was created. */
+            created_at: components["schemas"]["Timestamp"];
+            /**
+             * Format: date-time
+             * @description When the key stops working; null if it never expires.
+             */
+            expires_at: string | null;
+            /**
+             * Format: date-time
+             * @description When a request last authenticated with the key (updated at most once a minute); null if never.
+             */
+            last_used_at: string | null;
+            /**
+             * Format: date-time
+             * @description When the key was revoked; null if it was not.
+             */
+            revoked_at: string | null;
+            /**
+             * Format: uuid
+             * @description The user who created the key; null when it was created by a script or by another API key.
+             */
+            created_by: string | null;
+        };
+        /** @description A tenant API key, without its secret. */
+        ApiKey: components["schemas"]["ApiKeyFields"];
+        /** @description One page of API keys. */
+        ApiKeyList: {
+            /** @description The API keys of this page. */
+            data: components["schemas"]["ApiKey"][];
+            next_cursor: components["schemas"]["NextCursor"];
+        };
+        CreateApiKeyRequest: {
+            /** @description What the key is for. */
+            name: string;
+            /** @description What the key may do. */
+            scopes: components["schemas"]["ApiKeyScope"][];
+            /**
+             * Format: date-time
+             * @description When the key stops working, in the future; omit it for a key that never expires.
+             */
+            expires_at?: string;
+        };
+        /** @description A newly created API key, with its secret. */
+        ApiKeyCreated: components["schemas"]["ApiKeyFields"] & {
+            /** @description The secret key, shown only in this answer: `tl_live_`, 32 random base62 characters,
+             *     `_`, and a 6-character base62 checksum that lets a client or a secret scanner spot a mistyped key.
+             *      */
+            key: string;
+        };
+        /** @description One security-relevant event of a tenant. */
+        AuditEvent: {
+            /** @description The event's id. */
+            id: components["schemas"]["Uuid"];
+            /** @description When the event happened. */
+            occurred_at: components["schemas"]["Timestamp"];
+            /**
+             * @description What happened, `area.verb`: `auth.login`, `auth.login_failed`, `auth.refresh_reuse`,
+             *     `auth.logout`, `auth.lockout`, `user.created`, `user.updated`, `user.deleted`,
+             *     `api_key.created`, `api_key.revoked`. New actions may appear; clients should accept any.
+             *
+             * @example auth.login
+             */
+            action: string;
+            /**
+             * @description Who acted; `anonymous` for unauthenticated attempts such as a failed login.
+             * @enum {string}
+             */
+            actor_type: "user" | "api_key" | "system" | "anonymous";
+            /**
+             * Format: uuid
+             * @description The id of the acting user or API key; null for `system` and `anonymous`.
+             */
+            actor_id: string | null;
+            /** @description The kind of thing acted on (`user`, `api_key`, `tenant`, ...); null when none. */
+            target_type: string | null;
+            /** @description The id of the thing acted on; null when none. */
+            target_id: string | null;
+            /** @description The client address the request came from; null for events without a request. */
+            ip: string | null;
+            /** @description The request's User-Agent; null when absent or without a request. */
+            user_agent: string | null;
+            /** @description The request's `X-Request-Id`, to match the event with logs; null without a request. */
+            request_id: string | null;
+            /** @description Facts particular to the action (changed fields, failure reason, granted scopes, ...); never a password, token or key. */
+            details: {
+                [key: string]: unknown;
+            };
+        };
+        /** @description One page of audit events. */
+        AuditEventList: {
+            /** @description The audit events of this page. */
+            data: components["schemas"]["AuditEvent"][];
+            next_cursor: components["schemas"]["NextCursor"];
         };
     };
     responses: {
@@ -367,6 +966,140 @@ export interface components {
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
+        /** @description Self-service sign-up is turned off on this deployment. */
+        SignUpDisabled: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                /** @example {
+                 *       "type": "https://tideline.dev/problems/forbidden",
+                 *       "title": "Forbidden",
+                 *       "status": 403,
+                 *       "detail": "Sign-up is disabled on this deployment.",
+                 *       "instance": "/api/v1/signup"
+                 *     } */
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /** @description The tenant slug is taken, or the email belongs to an account and the password is not its own. */
+        SignUpConflict: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                /** @example {
+                 *       "type": "https://tideline.dev/problems/conflict",
+                 *       "title": "Conflict",
+                 *       "status": 409,
+                 *       "detail": "The tenant slug acme-retail is taken.",
+                 *       "instance": "/api/v1/signup"
+                 *     } */
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /** @description The login and password do not open a session; the same answer whichever part was wrong. */
+        InvalidCredentials: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                /** @example {
+                 *       "type": "https://tideline.dev/problems/unauthorized",
+                 *       "title": "Unauthorized",
+                 *       "status": 401,
+                 *       "detail": "The login or password is incorrect.",
+                 *       "instance": "/api/v1/auth/login"
+                 *     } */
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /** @description The account belongs to several tenants and the request names none; send `tenant`. */
+        TenantRequired: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                /** @example {
+                 *       "type": "https://tideline.dev/problems/conflict",
+                 *       "title": "Conflict",
+                 *       "status": 409,
+                 *       "detail": "This account belongs to several tenants; pass the slug of one as `tenant`.",
+                 *       "instance": "/api/v1/auth/login"
+                 *     } */
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /** @description The refresh token is unknown, expired, revoked, or was already used (which revokes its whole session). */
+        InvalidRefreshToken: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                /** @example {
+                 *       "type": "https://tideline.dev/problems/unauthorized",
+                 *       "title": "Unauthorized",
+                 *       "status": 401,
+                 *       "detail": "The refresh token is invalid; log in again.",
+                 *       "instance": "/api/v1/auth/refresh"
+                 *     } */
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /** @description The email or username is already used by an account, or a request with this Idempotency-Key is still being processed. */
+        UserTaken: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                /** @example {
+                 *       "type": "https://tideline.dev/problems/conflict",
+                 *       "title": "Conflict",
+                 *       "status": 409,
+                 *       "detail": "An account with this email already exists.",
+                 *       "instance": "/api/v1/users"
+                 *     } */
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /** @description The change would leave the tenant without an enabled admin. */
+        LastAdmin: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                /** @example {
+                 *       "type": "https://tideline.dev/problems/conflict",
+                 *       "title": "Conflict",
+                 *       "status": 409,
+                 *       "detail": "The tenant must keep at least one enabled admin.",
+                 *       "instance": "/api/v1/users/7d2e9b40-1c3f-4a8e-b6d5-2f90a1c4e8b7"
+                 *     } */
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /** @description `expires_at` is not in the future, or the Idempotency-Key was already used with another body. */
+        ApiKeyUnprocessable: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                /** @example {
+                 *       "type": "https://tideline.dev/problems/unprocessable",
+                 *       "title": "Unprocessable Content",
+                 *       "status": 422,
+                 *       "detail": "expires_at must be in the future.",
+                 *       "instance": "/api/v1/api-keys",
+                 *       "errors": [
+                 *         {
+                 *           "name": "body.expires_at",
+                 *           "reason": "must be in the future"
+                 *         }
+                 *       ]
+                 *     } */
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
     };
     parameters: {
         /**
@@ -379,6 +1112,24 @@ export interface components {
          * @example eyJjIjoiMjAyNi0wMS0wMlQwMzowNDowNS4wMDBaIiwiaSI6IjBiOWYzYzRlIn0
          */
         Cursor: string;
+        /**
+         * @description A key the client makes up (a UUID, say) to make the create safe to retry: the same key with
+         *     the same body replays the stored answer, with another body gets 422, and while the first
+         *     request is still running gets 409. Keys live 24 hours.
+         *
+         * @example 5f0c8a52-2d4c-4b44-9d3e-8a2f6c7b1e90
+         */
+        IdempotencyKey: string;
+        /**
+         * @description The id of a user of the caller's tenant.
+         * @example 7d2e9b40-1c3f-4a8e-b6d5-2f90a1c4e8b7
+         */
+        UserId: string;
+        /**
+         * @description The id of an API key of the caller's tenant.
+         * @example c51a7e02-6b9d-4f3e-8a14-0e7d2b9c6f35
+         */
+        KeyId: string;
     };
     requestBodies: never;
     headers: {
@@ -509,6 +1260,834 @@ export interface operations {
                     "application/json": components["schemas"]["OpenApiDocument"];
                 };
             };
+            500: components["responses"]["InternalError"];
+        };
+    };
+    signUp: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /** @example {
+                 *       "tenant_slug": "acme-retail",
+                 *       "tenant_name": "Acme Retail",
+                 *       "email": "ana@acme-retail.example",
+                 *       "password": "correct-horse-battery-staple",
+                 *       "username": "ana.lopez",
+                 *       "name": "Ana López"
+                 *     } */
+                "application/json": components["schemas"]["SignUpRequest"];
+            };
+        };
+        responses: {
+            /** @description The tenant exists, the caller is its admin, and a session is open in it. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /** @example {
+                     *       "access_token": "eyJhbGciOiJFZERTQSIsImtpZCI6IjIwMjYtMDEtazEiLCJ0eXAiOiJKV1QifQ.eyJpc3MiOiJ0aWRlbGluZSIsInN1YiI6IjdkMmU5YjQwLTFjM2YtNGE4ZS1iNmQ1LTJmOTBhMWM0ZThiNyIsInRpZCI6IjNmNmMyYTFlLThiNGQtNGM3YS05ZTIxLTVkMGI3ZjNhOWMxNCIsInJvbGUiOiJhZG1pbiIsImp0aSI6ImI4ZTFmNGMyLTlhMzctNGQ2ZS04YzA1LTFmMmEzYjRjNWQ2ZSIsImlhdCI6MTc2NzMyMzA0NSwiZXhwIjoxNzY3MzIzOTQ1fQ.mrMf-_EK23ztX1vv86Zmr0x4P0g5oklWJNOuA0GQ2YzLx32QQqWWj7qRa8Y4pDo1hbDMbobXzKA1Irre9hRdKQ",
+                     *       "token_type": "Bearer",
+                     *       "expires_in": 900,
+                     *       "refresh_token": "kFVkCbjnu9a-rCe1yPOboarwZGKL3dgchVDx7TlxhRE",
+                     *       "refresh_expires_in": 2592000,
+                     *       "tenant": {
+                     *         "id": "3f6c2a1e-8b4d-4c7a-9e21-5d0b7f3a9c14",
+                     *         "slug": "acme-retail",
+                     *         "name": "Acme Retail"
+                     *       },
+                     *       "user": {
+                     *         "id": "7d2e9b40-1c3f-4a8e-b6d5-2f90a1c4e8b7",
+                     *         "email": "ana@acme-retail.example",
+                     *         "username": "ana.lopez",
+                     *         "name": "Ana López",
+                     *         "role": "admin",
+                     *         "status": "active",
+                     *         "created_at": "2026-01-02T03:04:05.000Z",
+                     *         "updated_at": "2026-01-02T03:04:05.000Z",
+                     *         "last_login_at": "2026-01-02T03:04:05.000Z"
+                     *       }
+                     *     } */
+                    "application/json": components["schemas"]["SessionTokens"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            403: components["responses"]["SignUpDisabled"];
+            409: components["responses"]["SignUpConflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    login: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /** @example {
+                 *       "login": "ana@acme-retail.example",
+                 *       "password": "correct-horse-battery-staple",
+                 *       "tenant": "acme-retail"
+                 *     } */
+                "application/json": components["schemas"]["LoginRequest"];
+            };
+        };
+        responses: {
+            /** @description A session is open. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /** @example {
+                     *       "access_token": "eyJhbGciOiJFZERTQSIsImtpZCI6IjIwMjYtMDEtazEiLCJ0eXAiOiJKV1QifQ.eyJpc3MiOiJ0aWRlbGluZSIsInN1YiI6IjdkMmU5YjQwLTFjM2YtNGE4ZS1iNmQ1LTJmOTBhMWM0ZThiNyIsInRpZCI6IjNmNmMyYTFlLThiNGQtNGM3YS05ZTIxLTVkMGI3ZjNhOWMxNCIsInJvbGUiOiJhZG1pbiIsImp0aSI6ImI4ZTFmNGMyLTlhMzctNGQ2ZS04YzA1LTFmMmEzYjRjNWQ2ZSIsImlhdCI6MTc2NzMyMzA0NSwiZXhwIjoxNzY3MzIzOTQ1fQ.mrMf-_EK23ztX1vv86Zmr0x4P0g5oklWJNOuA0GQ2YzLx32QQqWWj7qRa8Y4pDo1hbDMbobXzKA1Irre9hRdKQ",
+                     *       "token_type": "Bearer",
+                     *       "expires_in": 900,
+                     *       "refresh_token": "kFVkCbjnu9a-rCe1yPOboarwZGKL3dgchVDx7TlxhRE",
+                     *       "refresh_expires_in": 2592000,
+                     *       "tenant": {
+                     *         "id": "3f6c2a1e-8b4d-4c7a-9e21-5d0b7f3a9c14",
+                     *         "slug": "acme-retail",
+                     *         "name": "Acme Retail"
+                     *       },
+                     *       "user": {
+                     *         "id": "7d2e9b40-1c3f-4a8e-b6d5-2f90a1c4e8b7",
+                     *         "email": "ana@acme-retail.example",
+                     *         "username": "ana.lopez",
+                     *         "name": "Ana López",
+                     *         "role": "admin",
+                     *         "status": "active",
+                     *         "created_at": "2026-01-02T03:04:05.000Z",
+                     *         "updated_at": "2026-01-02T03:04:05.000Z",
+                     *         "last_login_at": "2026-01-02T03:04:05.000Z"
+                     *       }
+                     *     } */
+                    "application/json": components["schemas"]["SessionTokens"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["InvalidCredentials"];
+            409: components["responses"]["TenantRequired"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    refreshSession: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /** @example {
+                 *       "refresh_token": "lrvWOi2aKTaYgli0Wv49eTg0DRgy-p3w10KokfK7gZo"
+                 *     } */
+                "application/json": components["schemas"]["RefreshRequest"];
+            };
+        };
+        responses: {
+            /** @description New tokens; the refresh token sent is retired. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /** @example {
+                     *       "access_token": "eyJhbGciOiJFZERTQSIsImtpZCI6IjIwMjYtMDEtazEiLCJ0eXAiOiJKV1QifQ.eyJpc3MiOiJ0aWRlbGluZSIsInN1YiI6IjdkMmU5YjQwLTFjM2YtNGE4ZS1iNmQ1LTJmOTBhMWM0ZThiNyIsInRpZCI6IjNmNmMyYTFlLThiNGQtNGM3YS05ZTIxLTVkMGI3ZjNhOWMxNCIsInJvbGUiOiJhZG1pbiIsImp0aSI6ImI4ZTFmNGMyLTlhMzctNGQ2ZS04YzA1LTFmMmEzYjRjNWQ2ZSIsImlhdCI6MTc2NzMyMzA0NSwiZXhwIjoxNzY3MzIzOTQ1fQ.mrMf-_EK23ztX1vv86Zmr0x4P0g5oklWJNOuA0GQ2YzLx32QQqWWj7qRa8Y4pDo1hbDMbobXzKA1Irre9hRdKQ",
+                     *       "token_type": "Bearer",
+                     *       "expires_in": 900,
+                     *       "refresh_token": "kFVkCbjnu9a-rCe1yPOboarwZGKL3dgchVDx7TlxhRE",
+                     *       "refresh_expires_in": 2592000,
+                     *       "tenant": {
+                     *         "id": "3f6c2a1e-8b4d-4c7a-9e21-5d0b7f3a9c14",
+                     *         "slug": "acme-retail",
+                     *         "name": "Acme Retail"
+                     *       },
+                     *       "user": {
+                     *         "id": "7d2e9b40-1c3f-4a8e-b6d5-2f90a1c4e8b7",
+                     *         "email": "ana@acme-retail.example",
+                     *         "username": "ana.lopez",
+                     *         "name": "Ana López",
+                     *         "role": "admin",
+                     *         "status": "active",
+                     *         "created_at": "2026-01-02T03:04:05.000Z",
+                     *         "updated_at": "2026-01-02T03:04:05.000Z",
+                     *         "last_login_at": "2026-01-02T03:04:05.000Z"
+                     *       }
+                     *     } */
+                    "application/json": components["schemas"]["SessionTokens"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["InvalidRefreshToken"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    logout: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The session is over. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            401: components["responses"]["Unauthorized"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    getMe: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The caller. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /** @example {
+                     *       "user": {
+                     *         "id": "7d2e9b40-1c3f-4a8e-b6d5-2f90a1c4e8b7",
+                     *         "email": "ana@acme-retail.example",
+                     *         "username": "ana.lopez",
+                     *         "name": "Ana López",
+                     *         "role": "admin",
+                     *         "status": "active",
+                     *         "created_at": "2026-01-02T03:04:05.000Z",
+                     *         "updated_at": "2026-01-02T03:04:05.000Z",
+                     *         "last_login_at": "2026-01-08T09:12:44.000Z"
+                     *       },
+                     *       "tenant": {
+                     *         "id": "3f6c2a1e-8b4d-4c7a-9e21-5d0b7f3a9c14",
+                     *         "slug": "acme-retail",
+                     *         "name": "Acme Retail"
+                     *       },
+                     *       "role": "admin",
+                     *       "memberships": [
+                     *         {
+                     *           "tenant_id": "3f6c2a1e-8b4d-4c7a-9e21-5d0b7f3a9c14",
+                     *           "tenant_slug": "acme-retail",
+                     *           "role": "admin"
+                     *         },
+                     *         {
+                     *           "tenant_id": "91b0d7e4-2f6a-4c38-a5e9-7c1d3b8f0a62",
+                     *           "tenant_slug": "acme-outlet",
+                     *           "role": "viewer"
+                     *         }
+                     *       ]
+                     *     } */
+                    "application/json": components["schemas"]["Me"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    getJwks: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The public signing keys. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /** @example {
+                     *       "keys": [
+                     *         {
+                     *           "kty": "OKP",
+                     *           "crv": "Ed25519",
+                     *           "x": "tqsbMQ1f-Vy9k-5VoHPPAjbynAO6NS36XgaWz6JJ3tA",
+                     *           "kid": "2026-01-k1",
+                     *           "alg": "EdDSA",
+                     *           "use": "sig"
+                     *         }
+                     *       ]
+                     *     } */
+                    "application/json": components["schemas"]["Jwks"];
+                };
+            };
+            500: components["responses"]["InternalError"];
+        };
+    };
+    listUsers: {
+        parameters: {
+            query?: {
+                /**
+                 * @description The most items to return in one page.
+                 * @example 50
+                 */
+                limit?: components["parameters"]["Limit"];
+                /**
+                 * @description The opaque `next_cursor` of the previous page; omit it for the first page.
+                 * @example eyJjIjoiMjAyNi0wMS0wMlQwMzowNDowNS4wMDBaIiwiaSI6IjBiOWYzYzRlIn0
+                 */
+                cursor?: components["parameters"]["Cursor"];
+                /**
+                 * @description Only users with this role in the tenant.
+                 * @example analyst
+                 */
+                role?: components["schemas"]["Role"];
+                /**
+                 * @description Only users with this status in the tenant.
+                 * @example active
+                 */
+                status?: components["schemas"]["UserStatus"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One page of users. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /** @example {
+                     *       "data": [
+                     *         {
+                     *           "id": "7d2e9b40-1c3f-4a8e-b6d5-2f90a1c4e8b7",
+                     *           "email": "ana@acme-retail.example",
+                     *           "username": "ana.lopez",
+                     *           "name": "Ana López",
+                     *           "role": "admin",
+                     *           "status": "active",
+                     *           "created_at": "2026-01-02T03:04:05.000Z",
+                     *           "updated_at": "2026-01-02T03:04:05.000Z",
+                     *           "last_login_at": "2026-01-08T09:12:44.000Z"
+                     *         }
+                     *       ],
+                     *       "next_cursor": null
+                     *     } */
+                    "application/json": components["schemas"]["UserList"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    createUser: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description A key the client makes up (a UUID, say) to make the create safe to retry: the same key with
+                 *     the same body replays the stored answer, with another body gets 422, and while the first
+                 *     request is still running gets 409. Keys live 24 hours.
+                 *
+                 * @example 5f0c8a52-2d4c-4b44-9d3e-8a2f6c7b1e90
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /** @example {
+                 *       "email": "ben@acme-retail.example",
+                 *       "password": "tide-pool-lantern-42",
+                 *       "role": "analyst",
+                 *       "username": "ben.okafor",
+                 *       "name": "Ben Okafor"
+                 *     } */
+                "application/json": components["schemas"]["CreateUserRequest"];
+            };
+        };
+        responses: {
+            /** @description The user is a member of the tenant. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /** @example {
+                     *       "id": "2a8c4e61-7b3d-4f90-8e12-6d5b9c0a3f47",
+                     *       "email": "ben@acme-retail.example",
+                     *       "username": "ben.okafor",
+                     *       "name": "Ben Okafor",
+                     *       "role": "analyst",
+                     *       "status": "active",
+                     *       "created_at": "2026-01-02T03:04:05.000Z",
+                     *       "updated_at": "2026-01-02T03:04:05.000Z",
+                     *       "last_login_at": null
+                     *     } */
+                    "application/json": components["schemas"]["User"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            409: components["responses"]["UserTaken"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["UnprocessableContent"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    getUser: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The id of a user of the caller's tenant.
+                 * @example 7d2e9b40-1c3f-4a8e-b6d5-2f90a1c4e8b7
+                 */
+                userId: components["parameters"]["UserId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The user. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /** @example {
+                     *       "id": "7d2e9b40-1c3f-4a8e-b6d5-2f90a1c4e8b7",
+                     *       "email": "ana@acme-retail.example",
+                     *       "username": "ana.lopez",
+                     *       "name": "Ana López",
+                     *       "role": "admin",
+                     *       "status": "active",
+                     *       "created_at": "2026-01-02T03:04:05.000Z",
+                     *       "updated_at": "2026-01-02T03:04:05.000Z",
+                     *       "last_login_at": "2026-01-08T09:12:44.000Z"
+                     *     } */
+                    "application/json": components["schemas"]["User"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    deleteUser: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The id of a user of the caller's tenant.
+                 * @example 7d2e9b40-1c3f-4a8e-b6d5-2f90a1c4e8b7
+                 */
+                userId: components["parameters"]["UserId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The user is no longer a member of the tenant. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["LastAdmin"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    updateUser: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The id of a user of the caller's tenant.
+                 * @example 7d2e9b40-1c3f-4a8e-b6d5-2f90a1c4e8b7
+                 */
+                userId: components["parameters"]["UserId"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /** @example {
+                 *       "role": "viewer",
+                 *       "disabled": false
+                 *     } */
+                "application/json": components["schemas"]["UpdateUserRequest"];
+            };
+        };
+        responses: {
+            /** @description The user as changed. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /** @example {
+                     *       "id": "7d2e9b40-1c3f-4a8e-b6d5-2f90a1c4e8b7",
+                     *       "email": "ana@acme-retail.example",
+                     *       "username": "ana.lopez",
+                     *       "name": "Ana López",
+                     *       "role": "viewer",
+                     *       "status": "active",
+                     *       "created_at": "2026-01-02T03:04:05.000Z",
+                     *       "updated_at": "2026-01-09T14:30:00.000Z",
+                     *       "last_login_at": "2026-01-08T09:12:44.000Z"
+                     *     } */
+                    "application/json": components["schemas"]["User"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["LastAdmin"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    listApiKeys: {
+        parameters: {
+            query?: {
+                /**
+                 * @description The most items to return in one page.
+                 * @example 50
+                 */
+                limit?: components["parameters"]["Limit"];
+                /**
+                 * @description The opaque `next_cursor` of the previous page; omit it for the first page.
+                 * @example eyJjIjoiMjAyNi0wMS0wMlQwMzowNDowNS4wMDBaIiwiaSI6IjBiOWYzYzRlIn0
+                 */
+                cursor?: components["parameters"]["Cursor"];
+                /**
+                 * @description Only keys with this status.
+                 * @example active
+                 */
+                status?: components["schemas"]["ApiKeyStatus"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One page of API keys. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /** @example {
+                     *       "data": [
+                     *         {
+                     *           "id": "c51a7e02-6b9d-4f3e-8a14-0e7d2b9c6f35",
+                     *           "name": "Nightly warehouse export",
+                     *           "scopes": [
+                     *             "analytics:read",
+                     *             "diagnostics:read"
+                     *           ],
+                     *           "prefix": "tl_live_45bf",
+                     *           "last_four": "WqNO",
+                     *           "status": "active",
+                     *           "created_at": "2026-01-02T03:04:05.000Z",
+                     *           "expires_at": "2027-01-01T00:00:00.000Z",
+                     *           "last_used_at": "2026-01-09T02:00:13.000Z",
+                     *           "revoked_at": null,
+                     *           "created_by": "7d2e9b40-1c3f-4a8e-b6d5-2f90a1c4e8b7"
+                     *         }
+                     *       ],
+                     *       "next_cursor": null
+                     *     } */
+                    "application/json": components["schemas"]["ApiKeyList"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    createApiKey: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description A key the client makes up (a UUID, say) to make the create safe to retry: the same key with
+                 *     the same body replays the stored answer, with another body gets 422, and while the first
+                 *     request is still running gets 409. Keys live 24 hours.
+                 *
+                 * @example 5f0c8a52-2d4c-4b44-9d3e-8a2f6c7b1e90
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /** @example {
+                 *       "name": "Nightly warehouse export",
+                 *       "scopes": [
+                 *         "analytics:read",
+                 *         "diagnostics:read"
+                 *       ],
+                 *       "expires_at": "2027-01-01T00:00:00.000Z"
+                 *     } */
+                "application/json": components["schemas"]["CreateApiKeyRequest"];
+            };
+        };
+        responses: {
+            /** @description The key, with its secret shown this once. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /** @example {
+                     *       "id": "c51a7e02-6b9d-4f3e-8a14-0e7d2b9c6f35",
+                     *       "name": "Nightly warehouse export",
+                     *       "scopes": [
+                     *         "analytics:read",
+                     *         "diagnostics:read"
+                     *       ],
+                     *       "prefix": "tl_live_45bf",
+                     *       "last_four": "WqNO",
+                     *       "status": "active",
+                     *       "created_at": "2026-01-02T03:04:05.000Z",
+                     *       "expires_at": "2027-01-01T00:00:00.000Z",
+                     *       "last_used_at": null,
+                     *       "revoked_at": null,
+                     *       "created_by": "7d2e9b40-1c3f-4a8e-b6d5-2f90a1c4e8b7",
+                     *       "key": "tl_live_45bfEaqG7KtVsoHO5tUJE4aU3zB8tR60_35WqNO"
+                     *     } */
+                    "application/json": components["schemas"]["ApiKeyCreated"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ApiKeyUnprocessable"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    getApiKey: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The id of an API key of the caller's tenant.
+                 * @example c51a7e02-6b9d-4f3e-8a14-0e7d2b9c6f35
+                 */
+                keyId: components["parameters"]["KeyId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The API key. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /** @example {
+                     *       "id": "c51a7e02-6b9d-4f3e-8a14-0e7d2b9c6f35",
+                     *       "name": "Nightly warehouse export",
+                     *       "scopes": [
+                     *         "analytics:read",
+                     *         "diagnostics:read"
+                     *       ],
+                     *       "prefix": "tl_live_45bf",
+                     *       "last_four": "WqNO",
+                     *       "status": "active",
+                     *       "created_at": "2026-01-02T03:04:05.000Z",
+                     *       "expires_at": "2027-01-01T00:00:00.000Z",
+                     *       "last_used_at": "2026-01-09T02:00:13.000Z",
+                     *       "revoked_at": null,
+                     *       "created_by": "7d2e9b40-1c3f-4a8e-b6d5-2f90a1c4e8b7"
+                     *     } */
+                    "application/json": components["schemas"]["ApiKey"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    revokeApiKey: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The id of an API key of the caller's tenant.
+                 * @example c51a7e02-6b9d-4f3e-8a14-0e7d2b9c6f35
+                 */
+                keyId: components["parameters"]["KeyId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The key is revoked. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    listAuditEvents: {
+        parameters: {
+            query?: {
+                /**
+                 * @description The most items to return in one page.
+                 * @example 50
+                 */
+                limit?: components["parameters"]["Limit"];
+                /**
+                 * @description The opaque `next_cursor` of the previous page; omit it for the first page.
+                 * @example eyJjIjoiMjAyNi0wMS0wMlQwMzowNDowNS4wMDBaIiwiaSI6IjBiOWYzYzRlIn0
+                 */
+                cursor?: components["parameters"]["Cursor"];
+                /**
+                 * @description Only events whose actor is this user or API key.
+                 * @example 7d2e9b40-1c3f-4a8e-b6d5-2f90a1c4e8b7
+                 */
+                actor_id?: string;
+                /**
+                 * @description Only events with exactly this action, for example `auth.login_failed`.
+                 * @example auth.login_failed
+                 */
+                action?: string;
+                /**
+                 * @description Only events that occurred at or after this instant (inclusive).
+                 * @example 2026-01-01T00:00:00.000Z
+                 */
+                from?: string;
+                /**
+                 * @description Only events that occurred before this instant (exclusive).
+                 * @example 2026-02-01T00:00:00.000Z
+                 */
+                to?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One page of audit events. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /** @example {
+                     *       "data": [
+                     *         {
+                     *           "id": "e3b7a9d1-4c2f-4e86-9a05-b1d6f8c2e7a3",
+                     *           "occurred_at": "2026-01-09T14:30:00.000Z",
+                     *           "action": "user.updated",
+                     *           "actor_type": "user",
+                     *           "actor_id": "7d2e9b40-1c3f-4a8e-b6d5-2f90a1c4e8b7",
+                     *           "target_type": "user",
+                     *           "target_id": "2a8c4e61-7b3d-4f90-8e12-6d5b9c0a3f47",
+                     *           "ip": "203.0.113.24",
+                     *           "user_agent": "Mozilla/5.0 (X11; Linux x86_64; rv:134.0) Gecko/20100101 Firefox/134.0",
+                     *           "request_id": "4f1c9e2a-7d3b-4a68-b5e0-c2d9f7a1b386",
+                     *           "details": {
+                     *             "changed": [
+                     *               "role"
+                     *             ],
+                     *             "role": {
+                     *               "from": "analyst",
+                     *               "to": "viewer"
+                     *             }
+                     *           }
+                     *         },
+                     *         {
+                     *           "id": "5a0d2c7e-9f14-4b3a-8e6d-1c7b4f9a2e05",
+                     *           "occurred_at": "2026-01-09T14:02:11.000Z",
+                     *           "action": "auth.login_failed",
+                     *           "actor_type": "anonymous",
+                     *           "actor_id": null,
+                     *           "target_type": null,
+                     *           "target_id": null,
+                     *           "ip": "198.51.100.7",
+                     *           "user_agent": "curl/8.11.1",
+                     *           "request_id": "9b2e6f4d-1a8c-4d37-a0e5-f3c1b7d9e264",
+                     *           "details": {
+                     *             "reason": "invalid_credentials"
+                     *           }
+                     *         }
+                     *       ],
+                     *       "next_cursor": "eyJjIjoiMjAyNi0wMS0wOVQxNDowMjoxMS4wMDBaIiwiaSI6IjVhMGQyYzdlIn0"
+                     *     } */
+                    "application/json": components["schemas"]["AuditEventList"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             500: components["responses"]["InternalError"];
         };
     };

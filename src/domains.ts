@@ -1,9 +1,10 @@
 import type { Domain } from './platform/domain.ts';
 import type { QueueDef } from './platform/jobs.ts';
+import { identityDomain } from './identity/index.ts';
 import { opsDomain } from './ops/index.ts';
 
 /** Every domain of the process, in the order their routes are mounted. */
-export const domains: readonly Domain[] = [opsDomain];
+export const domains: readonly Domain[] = [opsDomain, identityDomain];
 
 /** Every queue of every domain: migrations install them, workers consume them. */
 export const allQueues: readonly QueueDef<never>[] = domains.flatMap((d) => d.queues);

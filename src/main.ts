@@ -1,5 +1,6 @@
 import { ConfigError, loadConfig, type Config } from './platform/config.ts';
 import { createLogger } from './platform/log.ts';
+import { KeyConfigError } from './platform/crypto/index.ts';
 import { startServer } from './server.ts';
 
 let config: Config;
@@ -38,6 +39,10 @@ try {
   process.once('SIGINT', () => stop('SIGINT'));
   process.once('SIGTERM', () => stop('SIGTERM'));
 } catch (err) {
+  if (err instanceof KeyConfigError) {
+    process.stderr.write(`configuration error: ${err.message}\n`);
+    process.exit(1);
+  }
   log.fatal({ err }, 'start failed');
   process.exit(1);
 }

@@ -3,7 +3,8 @@ import type { AddressInfo } from 'node:net';
 import { buildApp } from './app.ts';
 import { allQueues, domains } from './domains.ts';
 import type { Config } from './platform/config.ts';
-import { refuseAll, type Authenticator } from './platform/http/auth.ts';
+import type { Authenticator } from './platform/http/auth.ts';
+import { identityAuthenticator } from './identity/index.ts';
 import { loadSpec, type OpenApiDocument } from './platform/http/spec.ts';
 import type { Domain } from './platform/domain.ts';
 import { startWorkers } from './platform/jobs.ts';
@@ -32,11 +33,12 @@ export async function startServer(config: Config, log: Logger, opts: ServerOptio
   let server: http.Server | null = null;
   let url: string | null = null;
   try {
+    for (const d of opts.domains ?? domains) await d.start?.(platform);
     if (config.role !== 'api') {
-      await startWorkers(platform.boss, platform.db, allQueues, log, opts.pollingIntervalSeconds ? { pollingIntervalSeconds: opts.pollingIntervalSeconds } : {});
+      await startWorkers(platform.boss, platform.db, allQueues, log, platform.cipher, opts.pollingIntervalSeconds ? { pollingIntervalSeconds: opts.pollingIntervalSeconds } : {});
     }
     if (config.role !== 'worker') {
-      const app = buildApp(platform, opts.domains ?? domains, opts.authenticator?.(platform) ?? refuseAll, opts.spec ?? loadSpec());
+      const app = buildApp(platform, opts.domains ?? domains, opts.authenticator?.(platform) ?? identityAuthenticator(platform), opts.spec ?? loadSpec());
       server = http.createServer(app);
       const s = server;
       await new Promise<void>((resolve, reject) => {

@@ -20,6 +20,36 @@ export interface Config {
   bodyLimitBytes: number;
   validateResponses: boolean;
   shutdownTimeoutMs: number;
+  redisKeyPrefix: string;
+  auth: AuthConfig;
+  limits: LimitConfig;
+}
+
+export interface AuthConfig {
+  jwtAlgorithm: 'HS256' | 'EdDSA';
+  /** HS256: the shared secret. EdDSA: a PKCS#8 PEM private key (the JWKS publishes its public half). */
+  jwtSecret: string | null;
+  jwtPrivateKeyPem: string | null;
+  jwtIssuer: string;
+  jwtAudience: string;
+  accessTokenTtlSeconds: number;
+  refreshTokenTtlSeconds: number;
+  signupEnabled: boolean;
+  demoSeed: boolean | null;
+  fieldEncryptionKeys: string | null;
+  blindIndexKey: string | null;
+  apiKeyPepper: string | null;
+  argon2MemoryKib: number;
+  argon2TimeCost: number;
+  argon2Parallelism: number;
+}
+
+export interface LimitConfig {
+  tenantPerMinute: number;
+  apiKeyPerMinute: number;
+  loginPerIpPerMinute: number;
+  loginFailuresBeforeLockout: number;
+  lockoutSeconds: number;
 }
 
 /** A variable that is missing or malformed; its message is the one line printed at start. */
@@ -95,5 +125,48 @@ export function loadConfig(env: Env = process.env): Config {
     bodyLimitBytes: int(env, 'BODY_LIMIT_BYTES', 1024 * 1024, 1024, 1024 * 1024 * 1024),
     validateResponses: bool(env, 'VALIDATE_RESPONSES', nodeEnv !== 'production'),
     shutdownTimeoutMs: int(env, 'SHUTDOWN_TIMEOUT_MS', 10_000, 0, 600_000),
+    redisKeyPrefix: str(env, 'REDIS_KEY_PREFIX', 'tideline:') ?? 'tideline:',
+    auth: authConfig(env, nodeEnv),
+    limits: {
+      tenantPerMinute: int(env, 'RATE_LIMIT_TENANT_PER_MINUTE', 6000, 1, 10_000_000),
+      apiKeyPerMinute: int(env, 'RATE_LIMIT_API_KEY_PER_MINUTE', 1200, 1, 10_000_000),
+      loginPerIpPerMinute: int(env, 'RATE_LIMIT_LOGIN_PER_IP_PER_MINUTE', 30, 1, 100_000),
+      loginFailuresBeforeLockout: int(env, 'LOGIN_FAILURES_BEFORE_LOCKOUT', 10, 1, 1000),
+      lockoutSeconds: int(env, 'LOGIN_LOCKOUT_SECONDS', 900, 1, 86_400),
+    },
+  };
+}
+
+function authConfig(env: Env, nodeEnv: NodeEnv): AuthConfig {
+  const jwtAlgorithm = oneOf(env, 'JWT_ALGORITHM', ['HS256', 'EdDSA'] as const, 'HS256');
+  const jwtSecret = str(env, 'JWT_SECRET', null);
+  const jwtPrivateKeyPem = str(env, 'JWT_PRIVATE_KEY', null);
+  if (jwtAlgorithm === 'HS256' && jwtSecret !== null && Buffer.byteLength(jwtSecret) < 32) {
+    throw new ConfigError('JWT_SECRET must be at least 32 bytes for HS256');
+  }
+  if (nodeEnv === 'production') {
+    if (jwtAlgorithm === 'HS256' && jwtSecret === null) throw new ConfigError('JWT_SECRET is required in production (at least 32 bytes)');
+    if (jwtAlgorithm === 'EdDSA' && jwtPrivateKeyPem === null) throw new ConfigError('JWT_PRIVATE_KEY is required in production with JWT_ALGORITHM=EdDSA (PKCS#8 PEM Ed25519 key)');
+    for (const name of ['FIELD_ENCRYPTION_KEYS', 'BLIND_INDEX_KEY', 'API_KEY_PEPPER']) {
+      if (str(env, name, null) === null) throw new ConfigError(`${name} is required in production`);
+    }
+  }
+  const demo = str(env, 'DEMO_SEED', null);
+  return {
+    jwtAlgorithm,
+    jwtSecret,
+    jwtPrivateKeyPem,
+    jwtIssuer: str(env, 'JWT_ISSUER', 'tideline') ?? 'tideline',
+    jwtAudience: str(env, 'JWT_AUDIENCE', 'tideline-api') ?? 'tideline-api',
+    accessTokenTtlSeconds: int(env, 'ACCESS_TOKEN_TTL_SECONDS', 900, 30, 86_400),
+    refreshTokenTtlSeconds: int(env, 'REFRESH_TOKEN_TTL_SECONDS', 30 * 86_400, 60, 365 * 86_400),
+    signupEnabled: bool(env, 'SIGNUP_ENABLED', true),
+    demoSeed: demo === null ? null : bool(env, 'DEMO_SEED', false),
+    fieldEncryptionKeys: str(env, 'FIELD_ENCRYPTION_KEYS', null),
+    blindIndexKey: str(env, 'BLIND_INDEX_KEY', null),
+    apiKeyPepper: str(env, 'API_KEY_PEPPER', null),
+    argon2MemoryKib: int(env, 'ARGON2_MEMORY_KIB', 19_456, 1024, 4_194_304),
+    argon2TimeCost: int(env, 'ARGON2_TIME_COST', 2, 1, 100),
+    argon2Parallelism: int(env, 'ARGON2_PARALLELISM', 1, 1, 64),
   };
 }

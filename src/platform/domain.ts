@@ -7,4 +7,6 @@ export interface Domain {
   name: string;
   routes(platform: Platform): RouteTable;
   queues: readonly QueueDef<never>[];
+  /** Runs once when the process starts, before it serves (seeds, warm-ups). */
+  start?(platform: Platform): Promise<void>;
 }

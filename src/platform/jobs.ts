@@ -3,12 +3,21 @@ import { sql } from 'kysely';
 import { APP_ROLE, type Db, type Trx } from './db.ts';
 import { withTenant } from './tenancy.ts';
 import type { Logger } from './log.ts';
+import type { FieldCipher } from './crypto/index.ts';
 
 export const JOB_SCHEMA = 'pgboss';
 
 /** Every payload carries its tenant: a worker runs inside that tenant's transaction. */
 export interface TenantPayload {
   tenantId: string;
+}
+
+/** What a job may use besides its transaction: the attempt, and platform services. */
+export interface JobContext {
+  id: string;
+  retryCount: number;
+  cipher: FieldCipher;
+  log: Logger;
 }
 
 /** One queue: its retry policy, how its payload is checked, and what a job does. */
@@ -21,7 +30,7 @@ export interface QueueDef<P extends TenantPayload = TenantPayload> {
   expireInSeconds?: number;
   /** Payloads arrive as `unknown` (another version of the code may have written them): check them. */
   parse(data: unknown): P;
-  handle(trx: Trx, payload: P, job: { id: string; retryCount: number }): Promise<void>;
+  handle(trx: Trx, payload: P, job: JobContext): Promise<void>;
 }
 
 /** Defines a queue; the identity function exists so the payload type is inferred once. */
@@ -103,6 +112,7 @@ export async function startWorkers(
   appDb: Db,
   queues: readonly QueueDef<never>[],
   log: Logger,
+  cipher: FieldCipher,
   opts: { concurrency?: number; pollingIntervalSeconds?: number } = {},
 ): Promise<void> {
   for (const q of queues as readonly QueueDef[]) {
@@ -111,7 +121,7 @@ export async function startWorkers(
         const payload = q.parse(job.data);
         const started = Date.now();
         try {
-          await withTenant(appDb, payload.tenantId, (trx) => q.handle(trx, payload, { id: job.id, retryCount: job.retryCount }));
+          await withTenant(appDb, payload.tenantId, (trx) => q.handle(trx, payload, { id: job.id, retryCount: job.retryCount, cipher, log }));
           log.debug({ queue: q.name, jobId: job.id, ms: Date.now() - started }, 'job done');
         } catch (err) {
           log.warn({ queue: q.name, jobId: job.id, retryCount: job.retryCount, err }, 'job failed');

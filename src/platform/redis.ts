@@ -23,6 +23,8 @@ export interface Cache {
   get(key: string): Promise<string | null>;
   set(key: string, value: string, ttlSeconds: number): Promise<void>;
   del(key: string): Promise<void>;
+  /** Sets only when absent (Redis SET NX); true when this call set it. */
+  add(key: string, value: string, ttlSeconds: number): Promise<boolean>;
 }
 
 /** Shared stores: Redis when configured, else process memory (one instance only). */
@@ -78,6 +80,11 @@ class MemoryCache implements Cache {
     this.entries.delete(key);
     return Promise.resolve();
   }
+  async add(key: string, value: string, ttlSeconds: number): Promise<boolean> {
+    if ((await this.get(key)) !== null) return false;
+    await this.set(key, value, ttlSeconds);
+    return true;
+  }
 }
 
 /** Builds the stores; without a Redis URL, warns that limits and caches hold for this instance only. */
@@ -111,6 +118,7 @@ export function createStores(redisUrl: string | null, log: Logger, keyPrefix = '
       del: async (key) => {
         await redis.del(keyPrefix + key);
       },
+      add: async (key, value, ttlSeconds) => (await redis.set(keyPrefix + key, value, 'EX', Math.max(1, Math.ceil(ttlSeconds)), 'NX')) === 'OK',
     },
     ping: async () => {
       await redis.ping();

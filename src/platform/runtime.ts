@@ -6,6 +6,7 @@ import { createBoss, type QueueDef } from './jobs.ts';
 import type { Logger } from './log.ts';
 import { migrate } from './migrate.ts';
 import { createStores, type Stores } from './redis.ts';
+import { FieldCipher, devBlindIndexKey, devKeyRing, parseBlindIndexKey, parseKeyRing } from './crypto/index.ts';
 
 /** The long-lived resources every domain is given: the app-role database, jobs, shared stores. */
 export interface Platform {
@@ -14,6 +15,9 @@ export interface Platform {
   db: Db;
   boss: PgBoss;
   stores: Stores;
+  cipher: FieldCipher;
+  /** Seed the demo tenant: DEMO_SEED, or by default on the embedded database. */
+  demoSeed: boolean;
   /** Whether pg-boss has started and not stopped (readiness reports it). */
   jobsRunning(): boolean;
 }
@@ -28,6 +32,7 @@ export interface RunningPlatform extends Platform {
 
 /** Connects (or starts the embedded Postgres), migrates when configured, and starts the job queue. */
 export async function startPlatform(config: Config, log: Logger, queues: readonly QueueDef<never>[], redisPrefix?: string): Promise<RunningPlatform> {
+  const cipher = cipherFromConfig(config, log);
   let embedded: EmbeddedServer | null = null;
   let ownerUrl = config.databaseUrl;
   let appPassword = config.databaseAppPassword;
@@ -44,13 +49,14 @@ export async function startPlatform(config: Config, log: Logger, queues: readonl
   }
   const appUrl = config.databaseAppUrl ?? appRoleUrl(ownerUrl, appPassword);
   const db = createDb(appUrl, config.databasePoolMax);
-  const stores = createStores(config.redisUrl, log, redisPrefix);
+  const stores = createStores(config.redisUrl, log, redisPrefix ?? config.redisKeyPrefix);
   const boss = createBoss(appUrl, log);
   let running = false;
   await boss.start();
   running = true;
   return {
-    config, log, db, boss, stores, ownerUrl, appUrl, embedded,
+    config, log, db, boss, stores, cipher, ownerUrl, appUrl, embedded,
+    demoSeed: config.auth.demoSeed ?? embedded !== null,
     jobsRunning: () => running,
     async close() {
       running = false;
@@ -61,4 +67,16 @@ export async function startPlatform(config: Config, log: Logger, queues: readonl
       if (embedded) await embedded.stop();
     },
   };
+}
+
+/** The field cipher from FIELD_ENCRYPTION_KEYS and BLIND_INDEX_KEY; fixed development keys when unset outside production. */
+export function cipherFromConfig(config: Config, log: Logger): FieldCipher {
+  const { fieldEncryptionKeys, blindIndexKey } = config.auth;
+  if (!fieldEncryptionKeys || !blindIndexKey) {
+    log.warn('FIELD_ENCRYPTION_KEYS or BLIND_INDEX_KEY is not set: personal data is encrypted under fixed development keys');
+  }
+  return new FieldCipher(
+    fieldEncryptionKeys ? parseKeyRing(fieldEncryptionKeys) : devKeyRing(),
+    blindIndexKey ? parseBlindIndexKey(blindIndexKey) : devBlindIndexKey(),
+  );
 }

@@ -3,7 +3,6 @@ import { createDb, type Database } from '../../src/platform/db.ts';
 import { loadConfig, type Config } from '../../src/platform/config.ts';
 import { createLogger, type Logger } from '../../src/platform/log.ts';
 import { startServer, type Server, type ServerOptions } from '../../src/server.ts';
-import { testAuthenticator } from './test-auth.ts';
 
 /** One running Tideline for the whole suite, plus an owner connection for asserting on rows. */
 export interface Harness {
@@ -37,7 +36,6 @@ export async function startTestServer(opts: ServerOptions = {}, overrides: Recor
   return startServer(config, log ?? createLogger(config.logLevel), {
     redisPrefix,
     pollingIntervalSeconds: 0.5,
-    authenticator: testAuthenticator,
     ...opts,
   });
 }

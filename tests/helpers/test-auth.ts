@@ -20,7 +20,7 @@ export const testAuthenticator = (): Authenticator => ({
   async bearer(token): Promise<Principal> {
     try {
       const { payload } = await jwtVerify(token, SECRET, { algorithms: ['HS256'] });
-      return { kind: 'user', tenantId: String(payload.tid), userId: String(payload.sub), role: payload.role as Role, tokenId: String(payload.jti), expiresAt: payload.exp ?? 0 };
+      return { kind: 'user', tenantId: String(payload.tid), userId: String(payload.sub), role: payload.role as Role, tokenId: String(payload.jti), sessionId: 'test', expiresAt: payload.exp ?? 0 };
     } catch {
       throw unauthorized();
     }

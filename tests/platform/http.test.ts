@@ -1,14 +1,14 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { Writable } from 'node:stream';
-import { opsDomain } from '../../src/ops/index.ts';
+import { domains } from '../../src/domains.ts';
 import type { Domain } from '../../src/platform/domain.ts';
 import { createLogger } from '../../src/platform/log.ts';
 import type { RouteTable } from '../../src/platform/http/handler.ts';
 import { loadSpec, type OpenApiDocument } from '../../src/platform/http/spec.ts';
 import type { Server } from '../../src/server.ts';
 import { startTestServer } from '../helpers/harness.ts';
-import { testApiKey, testToken } from '../helpers/test-auth.ts';
+import { testApiKey, testAuthenticator, testToken } from '../helpers/test-auth.ts';
 
 // A contract of the test's own: the platform (parsing, validation, errors, authorization,
 // shutdown) is tested apart from any domain. The real contract's operations are mounted beside it.
@@ -68,10 +68,10 @@ describe('http platform', () => {
   const tenant = randomUUID();
   before(async () => {
     const sink = new Writable({ write(chunk: Buffer, _enc, cb) { logLines.push(chunk.toString()); cb(); } });
-    server = await startTestServer({ domains: [opsDomain, testDomain], spec: testSpec() }, { LOG_LEVEL: 'info' }, createLogger('info', sink));
+    server = await startTestServer({ domains: [...domains, testDomain], spec: testSpec(), authenticator: testAuthenticator }, { LOG_LEVEL: 'info' }, createLogger('info', sink));
     base = `${server.url ?? ''}/api/v1`;
   });
-  after(() => server.close());
+  after(() => server?.close());
 
   const post = async (body: string, headers: Record<string, string> = {}) =>
     fetch(`${base}/test/echo`, { method: 'POST', body, headers: { 'content-type': 'application/json', authorization: `Bearer ${await testToken(tenant, 'admin')}`, ...headers } });
@@ -168,7 +168,7 @@ describe('http platform', () => {
   });
 
   it('a request in flight when shutdown starts completes', async () => {
-    const own = await startTestServer({ domains: [opsDomain, testDomain], spec: testSpec() });
+    const own = await startTestServer({ domains: [...domains, testDomain], spec: testSpec(), authenticator: testAuthenticator });
     const inFlight = fetch(`${own.url ?? ''}/api/v1/test/slow`);
     while (!slowRelease) await new Promise((r) => setTimeout(r, 10));
     const closing = own.close();

@@ -6,7 +6,7 @@ export type Role = 'admin' | 'analyst' | 'viewer';
 
 /** Who is calling: a user of a tenant (JWT) or an API client of a tenant (API key). */
 export type Principal =
-  | { kind: 'user'; tenantId: string; userId: string; role: Role; tokenId: string; expiresAt: number }
+  | { kind: 'user'; tenantId: string; userId: string; role: Role; tokenId: string; sessionId: string; expiresAt: number }
   | { kind: 'api_key'; tenantId: string; keyId: string; scopes: string[] };
 
 /** Turns credentials into a principal; throws a 401 AppError for anything it does not accept. */

@@ -1,0 +1,44 @@
+import type { Trx } from '../platform/db.ts';
+import type { Cursor } from '../platform/pagination.ts';
+import type { RequestMeta } from './context.ts';
+import './tables.ts';
+
+/** Appends one audit event in the caller's transaction, so it commits (or not) with the change it records. */
+export async function recordAudit(
+  trx: Trx,
+  tenantId: string,
+  meta: RequestMeta,
+  action: string,
+  target: { type: string; id: string } | null,
+  details: Record<string, unknown> = {},
+): Promise<void> {
+  await trx
+    .insertInto('audit_events')
+    .values({
+      tenant_id: tenantId,
+      action,
+      actor_type: meta.actorType,
+      actor_id: meta.actorId,
+      target_type: target?.type ?? null,
+      target_id: target?.id ?? null,
+      ip: meta.ip,
+      user_agent: meta.userAgent?.slice(0, 512) ?? null,
+      request_id: meta.requestId,
+      details: JSON.stringify(details),
+    })
+    .execute();
+}
+
+/** A page of audit events, newest first, keyset on (occurred_at, id) descending. */
+export async function findAuditEvents(trx: Trx, f: { limit: number; after: Cursor | null; actorId?: string; action?: string; from?: string; to?: string }) {
+  let q = trx.selectFrom('audit_events').selectAll().orderBy('occurred_at', 'desc').orderBy('id', 'desc').limit(f.limit + 1);
+  if (f.after) {
+    const { at, id } = f.after;
+    q = q.where((eb) => eb.or([eb('occurred_at', '<', new Date(at)), eb.and([eb('occurred_at', '=', new Date(at)), eb('id', '<', id)])]));
+  }
+  if (f.actorId) q = q.where('actor_id', '=', f.actorId);
+  if (f.action) q = q.where('action', '=', f.action);
+  if (f.from) q = q.where('occurred_at', '>=', new Date(f.from));
+  if (f.to) q = q.where('occurred_at', '<', new Date(f.to));
+  return q.execute();
+}

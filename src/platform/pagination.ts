@@ -1,0 +1,34 @@
+import { badRequest } from './errors.ts';
+
+/** A keyset position: the sort timestamp and id of the last row of the previous page. */
+export interface Cursor {
+  at: string;
+  id: string;
+}
+
+/** Encodes the position after `row` as an opaque cursor. */
+export function encodeCursor(at: Date | string, id: string): string {
+  const iso = typeof at === 'string' ? at : at.toISOString();
+  return Buffer.from(JSON.stringify([iso, id])).toString('base64url');
+}
+
+/** Decodes a cursor from `?cursor=`; a malformed one is a 400 naming the parameter. */
+export function decodeCursor(cursor: string | undefined): Cursor | null {
+  if (cursor === undefined) return null;
+  try {
+    const v: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+    if (Array.isArray(v) && v.length === 2 && typeof v[0] === 'string' && typeof v[1] === 'string' && !Number.isNaN(Date.parse(v[0]))) {
+      return { at: v[0], id: v[1] };
+    }
+  } catch {
+    // fall through to the 400
+  }
+  throw badRequest('The cursor is not one this API issued.', [{ name: 'query.cursor', reason: 'is malformed' }]);
+}
+
+/** Cuts a page fetched with limit + 1 rows and computes its next cursor. */
+export function page<T>(rows: T[], limit: number, key: (row: T) => [Date | string, string]): { items: T[]; next: string | null } {
+  const items = rows.slice(0, limit);
+  const last = items[items.length - 1];
+  return { items, next: rows.length > limit && last ? encodeCursor(...key(last)) : null };
+}
