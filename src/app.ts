@@ -5,6 +5,7 @@ import { authMiddleware, type Authenticator } from './platform/http/auth.ts';
 import { expressHandler, type Handler, type OperationId, type RouteTable } from './platform/http/handler.ts';
 import { accessLog, errorHandler, notFoundRoute, requestId } from './platform/http/middleware.ts';
 import { listOperations, type OpenApiDocument } from './platform/http/spec.ts';
+import { createRequestLimits } from './platform/http/rate-limit.ts';
 import type { Domain } from './platform/domain.ts';
 import type { Platform } from './platform/runtime.ts';
 
@@ -34,6 +35,11 @@ export function buildApp(platform: Platform, domains: readonly Domain[], authent
   app.set('trust proxy', 'loopback');
   app.use(requestId, accessLog(log));
   app.use('/docs', docsRouter(`${API_BASE}/openapi.json`));
+  // Verifiers look for the key set at the well-known root; it is the contract's getJwks operation.
+  app.get('/.well-known/jwks.json', (req, _res, next) => {
+    req.url = `${API_BASE}/.well-known/jwks.json`;
+    next();
+  });
   app.use(
     express.json({
       limit: config.bodyLimitBytes,
@@ -56,11 +62,12 @@ export function buildApp(platform: Platform, domains: readonly Domain[], authent
     }),
   );
   const handlers = mergeRoutes(platform, domains, spec);
+  const limits = createRequestLimits(platform.stores, config.limits);
   const router = express.Router();
   for (const op of listOperations(spec)) {
     const handler = handlers.get(op.operationId);
     if (!handler) throw new Error(`no handler for ${op.operationId} (${op.method.toUpperCase()} ${op.path})`);
-    router[op.method](op.expressPath, authMiddleware(op, authenticator), expressHandler(handler));
+    router[op.method](op.expressPath, authMiddleware(op, authenticator, limits), expressHandler(handler));
   }
   app.use(API_BASE, router);
   app.use(notFoundRoute);

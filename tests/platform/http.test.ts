@@ -167,6 +167,29 @@ describe('http platform', () => {
     assert.ok(!all.includes(token));
   });
 
+  it('per-tenant and per-key limits answer 429 with Retry-After and the IETF headers', async () => {
+    const own = await startTestServer({ domains: [...domains, testDomain], spec: testSpec(), authenticator: testAuthenticator }, { RATE_LIMIT_TENANT_PER_MINUTE: '3', RATE_LIMIT_API_KEY_PER_MINUTE: '2' });
+    try {
+      const limited = randomUUID();
+      const call = () =>
+        fetch(`${own.url ?? ''}/api/v1/test/echo`, { method: 'POST', body: '{"name":"a","count":1}', headers: { 'content-type': 'application/json', 'x-api-key': testApiKey(limited, ['test:write']) } });
+      const first = await call();
+      assert.equal(first.status, 200);
+      assert.equal(first.headers.get('ratelimit-policy'), '"tenant";q=3;w=60, "api-key";q=2;w=60');
+      assert.match(first.headers.get('ratelimit') ?? '', /^"tenant";r=2;t=\d+, "api-key";r=1;t=\d+$/);
+      assert.equal((await call()).status, 200);
+      const third = await call();
+      await expectProblem(third, 429);
+      assert.match(third.headers.get('retry-after') ?? '', /^\d+$/);
+      assert.match(third.headers.get('ratelimit') ?? '', /"api-key";r=0/);
+      // Another tenant has its own budget.
+      const other = await fetch(`${own.url ?? ''}/api/v1/test/echo`, { method: 'POST', body: '{"name":"a","count":1}', headers: { 'content-type': 'application/json', 'x-api-key': testApiKey(randomUUID(), ['test:write']) } });
+      assert.equal(other.status, 200);
+    } finally {
+      await own.close();
+    }
+  });
+
   it('a request in flight when shutdown starts completes', async () => {
     const own = await startTestServer({ domains: [...domains, testDomain], spec: testSpec(), authenticator: testAuthenticator });
     const inFlight = fetch(`${own.url ?? ''}/api/v1/test/slow`);

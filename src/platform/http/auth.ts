@@ -1,6 +1,7 @@
 import type { NextFunction, Request, Response } from 'express';
 import { forbidden, unauthorized } from '../errors.ts';
 import type { OperationInfo } from './spec.ts';
+import type { RequestLimits } from './rate-limit.ts';
 
 export type Role = 'admin' | 'analyst' | 'viewer';
 
@@ -57,14 +58,16 @@ export function authorize(op: OperationInfo, principal: Principal): void {
 }
 
 /** Express middleware for one operation: authenticate, authorize, and leave the principal in res.locals. */
-export function authMiddleware(op: OperationInfo, auth: Authenticator) {
+export function authMiddleware(op: OperationInfo, auth: Authenticator, limits?: RequestLimits) {
   return (req: Request, res: Response, next: NextFunction): void => {
-    authenticate(op, req, auth)
-      .then((principal) => {
-        if (principal) authorize(op, principal);
-        res.locals.principal = principal;
-        next();
-      })
-      .catch(next);
+    (async () => {
+      const principal = await authenticate(op, req, auth);
+      if (principal) {
+        // Limits count every authenticated call, allowed or not, before authorization says no.
+        if (limits) res.set(await limits(principal));
+        authorize(op, principal);
+      }
+      res.locals.principal = principal;
+    })().then(() => next(), next);
   };
 }
