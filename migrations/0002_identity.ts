@@ -28,7 +28,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
       user_id uuid not null references users(id) on delete cascade,
       role text not null check (role in ('admin', 'analyst', 'viewer')),
       disabled_at timestamptz,
-      tokens_valid_after timestamptz not null default '-infinity',
+      tokens_valid_after timestamptz not null default 'epoch',
       created_at timestamptz(3) not null default now(),
       updated_at timestamptz not null default now(),
       primary key (tenant_id, user_id)

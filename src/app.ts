@@ -67,7 +67,7 @@ export function buildApp(platform: Platform, domains: readonly Domain[], authent
   for (const op of listOperations(spec)) {
     const handler = handlers.get(op.operationId);
     if (!handler) throw new Error(`no handler for ${op.operationId} (${op.method.toUpperCase()} ${op.path})`);
-    router[op.method](op.expressPath, authMiddleware(op, authenticator, limits), expressHandler(handler));
+    router[op.method](op.expressPath, authMiddleware(op, authenticator, limits), expressHandler(handler, op, platform.db));
   }
   app.use(API_BASE, router);
   app.use(notFoundRoute);

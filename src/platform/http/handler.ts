@@ -1,7 +1,10 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { NextFunction, Request, Response } from 'express';
 import type { operations } from '../../../generated/api.ts';
-import type { Principal } from './auth.ts';
+import { principalSubject, type Principal } from './auth.ts';
+import type { OperationInfo } from './spec.ts';
+import type { Db } from '../db.ts';
+import { idempotent, type StoredReply } from '../idempotency.ts';
 
 /** Every operationId of the bundled contract. */
 export type OperationId = keyof operations;
@@ -76,13 +79,21 @@ export function contextOf<K extends OperationId>(req: Request, res: Response): H
   };
 }
 
-/** Adapts a typed handler to Express: runs it and writes the reply it returns. */
-export function expressHandler<K extends OperationId>(handler: Handler<K>) {
+/** Adapts a typed handler to Express: runs it (once per Idempotency-Key when declared) and writes the reply. */
+export function expressHandler<K extends OperationId>(handler: Handler<K>, op: OperationInfo, db: Db) {
   return (req: Request, res: Response, next: NextFunction): void => {
-    handler(contextOf<K>(req, res))
+    const ctx = contextOf<K>(req, res);
+    const key = req.headers['idempotency-key'];
+    const run = () => handler(ctx) as Promise<StoredReply>;
+    const replyPromise: Promise<StoredReply & { replayed?: boolean }> =
+      op.idempotent && typeof key === 'string' && ctx.principal
+        ? idempotent(db, { tenantId: ctx.principal.tenantId, principal: principalSubject(ctx.principal), key, operationId: op.operationId, body: ctx.body }, run)
+        : run();
+    replyPromise
       .then((reply) => {
-        const r = reply as { status: number; body?: unknown; headers?: Record<string, string>; contentType?: string };
+        const r = reply as { status: number; body?: unknown; headers?: Record<string, string>; contentType?: string; replayed?: boolean };
         if (r.headers) res.set(r.headers);
+        if (r.replayed) res.set('Idempotent-Replayed', 'true');
         res.status(r.status);
         if (r.body === undefined) res.end();
         else if (r.contentType && r.contentType !== 'application/json') res.type(r.contentType).send(r.body);

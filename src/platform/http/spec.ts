@@ -14,6 +14,8 @@ export interface OperationInfo {
   roles: string[];
   scopes: string[];
   tags: string[];
+  /** Declares the Idempotency-Key header: the platform stores and replays its responses. */
+  idempotent: boolean;
 }
 
 const METHODS = ['get', 'post', 'put', 'patch', 'delete'] as const;
@@ -48,8 +50,18 @@ export function listOperations(spec: OpenApiDocument): OperationInfo[] {
         roles: strings(op['x-roles']),
         scopes: strings(op['x-scopes']),
         tags: strings(op.tags),
+        idempotent: declaresIdempotencyKey(spec, op.parameters),
       });
     }
   }
   return ops;
+}
+
+function declaresIdempotencyKey(spec: OpenApiDocument, params: unknown): boolean {
+  if (!Array.isArray(params)) return false;
+  const components = ((spec.components as Record<string, unknown> | undefined)?.parameters ?? {}) as Record<string, { name?: string; in?: string }>;
+  return params.some((p: { $ref?: string; name?: string; in?: string }) => {
+    const resolved = p.$ref ? components[p.$ref.replace('#/components/parameters/', '')] : p;
+    return resolved?.in === 'header' && resolved.name?.toLowerCase() === 'idempotency-key';
+  });
 }
