@@ -1,5 +1,9 @@
 import type { Trx } from '../platform/db.ts';
-import type { Cursor } from '../platform/pagination.ts';
+import { decodeCursor, page, type Cursor } from '../platform/pagination.ts';
+import { badRequest } from '../platform/errors.ts';
+import { withTenant } from '../platform/tenancy.ts';
+import type { IdentityDeps } from './context.ts';
+import { auditRowToAuditEvent } from './mappers.ts';
 import type { RequestMeta } from './context.ts';
 import './tables.ts';
 
@@ -41,4 +45,16 @@ export async function findAuditEvents(trx: Trx, f: { limit: number; after: Curso
   if (f.from) q = q.where('occurred_at', '>=', new Date(f.from));
   if (f.to) q = q.where('occurred_at', '<', new Date(f.to));
   return q.execute();
+}
+
+/** The audit log of a tenant, filtered and paged; `to` must come after `from`. */
+export async function listAudit(d: IdentityDeps, tenantId: string, f: { limit?: number; cursor?: string; actor_id?: string; action?: string; from?: string; to?: string }) {
+  if (f.from && f.to && Date.parse(f.to) <= Date.parse(f.from)) throw badRequest('`to` must be after `from`.', [{ name: 'query.to', reason: 'must be after from' }]);
+  const limit = f.limit ?? 50;
+  const after = decodeCursor(f.cursor);
+  const rows = await withTenant(d.db, tenantId, (trx) =>
+    findAuditEvents(trx, { limit, after, ...(f.actor_id ? { actorId: f.actor_id } : {}), ...(f.action ? { action: f.action } : {}), ...(f.from ? { from: f.from } : {}), ...(f.to ? { to: f.to } : {}) }),
+  );
+  const { items, next } = page(rows, limit, (r) => [r.occurred_at, r.id]);
+  return { data: items.map(auditRowToAuditEvent), next_cursor: next };
 }

@@ -35,12 +35,12 @@ export async function findMember(trx: Trx, userId: string, lock = false): Promis
   return (lock ? q.forUpdate() : q).executeTakeFirst();
 }
 
-/** A page of members, oldest first, keyset on (created_at, user_id). */
+/** A page of members, newest first, keyset on (created_at, user_id) descending. */
 export async function findMembers(trx: Trx, f: { limit: number; after: Cursor | null; role?: Role; status?: 'active' | 'disabled' }): Promise<MemberRow[]> {
-  let q = members(trx).orderBy('m.created_at').orderBy('m.user_id').limit(f.limit + 1);
+  let q = members(trx).orderBy('m.created_at', 'desc').orderBy('m.user_id', 'desc').limit(f.limit + 1);
   if (f.after) {
     const { at, id } = f.after;
-    q = q.where((eb) => eb.or([eb('m.created_at', '>', new Date(at)), eb.and([eb('m.created_at', '=', new Date(at)), eb('m.user_id', '>', id)])]));
+    q = q.where((eb) => eb.or([eb('m.created_at', '<', new Date(at)), eb.and([eb('m.created_at', '=', new Date(at)), eb('m.user_id', '<', id)])]));
   }
   if (f.role) q = q.where('m.role', '=', f.role);
   if (f.status === 'active') q = q.where('m.disabled_at', 'is', null);

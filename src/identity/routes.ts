@@ -5,10 +5,7 @@ import type { IdentityDeps, RequestMeta } from './context.ts';
 import * as apiKeys from './service-api-keys.ts';
 import * as sessions from './service-sessions.ts';
 import * as users from './service-users.ts';
-import { auditRowToAuditEvent } from './mappers.ts';
-import { findAuditEvents } from './audit.ts';
-import { decodeCursor, page } from '../platform/pagination.ts';
-import { withTenant } from '../platform/tenancy.ts';
+import { listAudit } from './audit.ts';
 import { unauthorized } from '../platform/errors.ts';
 
 /** The audit metadata of a request. */
@@ -66,15 +63,6 @@ export function identityRoutes(d: IdentityDeps) {
       await apiKeys.revokeApiKey(d, caller(ctx.principal).tenantId, ctx.params.keyId, metaOf(ctx));
       return { status: 204 };
     },
-    listAuditEvents: async (ctx) => {
-      const tenantId = caller(ctx.principal).tenantId;
-      const { limit = 50, cursor, actor_id, action, from, to } = ctx.query;
-      const after = decodeCursor(cursor);
-      const rows = await withTenant(d.db, tenantId, (trx) =>
-        findAuditEvents(trx, { limit, after, ...(actor_id ? { actorId: actor_id } : {}), ...(action ? { action } : {}), ...(from ? { from } : {}), ...(to ? { to } : {}) }),
-      );
-      const { items, next } = page(rows, limit, (r) => [r.occurred_at, r.id]);
-      return { status: 200, body: { data: items.map(auditRowToAuditEvent), next_cursor: next } };
-    },
+    listAuditEvents: async (ctx) => ({ status: 200, body: await listAudit(d, caller(ctx.principal).tenantId, ctx.query) }),
   });
 }

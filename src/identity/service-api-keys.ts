@@ -40,13 +40,13 @@ export async function createApiKey(d: IdentityDeps, tenantId: string, input: { n
   return { ...apiKeyRowToApiKey(row), key };
 }
 
-/** A page of the tenant's keys, optionally by status. */
+/** A page of the tenant's keys, newest first, optionally by status. */
 export async function listApiKeys(d: IdentityDeps, tenantId: string, f: { limit?: number; cursor?: string; status?: 'active' | 'revoked' | 'expired' }) {
   const limit = f.limit ?? 50;
   const after = decodeCursor(f.cursor);
   const rows = await withTenant(d.db, tenantId, (trx) => {
-    let q = trx.selectFrom('api_keys').selectAll().orderBy('created_at').orderBy('id').limit(limit + 1);
-    if (after) q = q.where((eb) => eb.or([eb('created_at', '>', new Date(after.at)), eb.and([eb('created_at', '=', new Date(after.at)), eb('id', '>', after.id)])]));
+    let q = trx.selectFrom('api_keys').selectAll().orderBy('created_at', 'desc').orderBy('id', 'desc').limit(limit + 1);
+    if (after) q = q.where((eb) => eb.or([eb('created_at', '<', new Date(after.at)), eb.and([eb('created_at', '=', new Date(after.at)), eb('id', '<', after.id)])]));
     if (f.status === 'revoked') q = q.where('revoked_at', 'is not', null);
     if (f.status === 'active') q = q.where('revoked_at', 'is', null).where((eb) => eb.or([eb('expires_at', 'is', null), eb('expires_at', '>', sql<Date>`now()`)]));
     if (f.status === 'expired') q = q.where('revoked_at', 'is', null).where('expires_at', '<=', sql<Date>`now()`);
