@@ -35,11 +35,8 @@ export function buildApp(platform: Platform, domains: readonly Domain[], authent
   app.set('trust proxy', 'loopback');
   app.use(requestId, accessLog(log));
   app.use('/docs', docsRouter(`${API_BASE}/openapi.json`));
-  // Verifiers look for the key set at the well-known root; it is the contract's getJwks operation.
-  app.get('/.well-known/jwks.json', (req, _res, next) => {
-    req.url = `${API_BASE}/.well-known/jwks.json`;
-    next();
-  });
+  // Verifiers look for the key set at the well-known root; the contract's getJwks operation serves it.
+  app.get('/.well-known/jwks.json', (_req, res) => res.redirect(308, `${API_BASE}/.well-known/jwks.json`));
   app.use(
     express.json({
       limit: config.bodyLimitBytes,
