@@ -3,7 +3,7 @@
  * TEST_DATABASE_URL or DATABASE_URL names (dropped afterwards), or an ephemeral embedded Postgres.
  * Ends with one line: "N passed, N failed[, N skipped]".
  */
-import { mkdtemp, rm } from 'node:fs/promises';
+import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -41,6 +41,8 @@ if (serverUrl) {
   base = serverUrl;
 } else {
   embeddedDir = await mkdtemp(path.join(tmpdir(), 'tideline-test-'));
+  // mkdtemp makes it 0700; run as root, Postgres runs as its own user and must reach inside.
+  await chmod(embeddedDir, 0o755);
   embedded = await startEmbeddedPostgres(path.join(embeddedDir, 'pg'), await freePort(), false);
   base = embedded.url;
 }

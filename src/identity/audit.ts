@@ -49,6 +49,11 @@ export async function findAuditEvents(trx: Trx, f: { limit: number; after: Curso
 
 /** The audit log of a tenant, filtered and paged; `to` must come after `from`. */
 export async function listAudit(d: IdentityDeps, tenantId: string, f: { limit?: number; cursor?: string; actor_id?: string; action?: string; from?: string; to?: string }) {
+  // RFC 3339 allows a leap second (23:59:60), which the contract's format accepts and Date cannot hold.
+  for (const name of ['from', 'to'] as const) {
+    const v = f[name];
+    if (v !== undefined && Number.isNaN(Date.parse(v))) throw badRequest(`\`${name}\` is not a time this API can use.`, [{ name: `query.${name}`, reason: 'is not a valid instant' }]);
+  }
   if (f.from && f.to && Date.parse(f.to) <= Date.parse(f.from)) throw badRequest('`to` must be after `from`.', [{ name: 'query.to', reason: 'must be after from' }]);
   const limit = f.limit ?? 50;
   const after = decodeCursor(f.cursor);

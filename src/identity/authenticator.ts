@@ -26,10 +26,11 @@ async function memberState(d: IdentityDeps, tenantId: string, userId: string): P
  * remaining life. "ok" is only ever added (SET NX), so it cannot overwrite a "revoked" written by
  * a logout racing with this check; a flushed cache falls back to the database.
  */
-async function jtiRevoked(d: IdentityDeps, tenantId: string, jti: string, expiresAt: number): Promise<boolean> {
-  const cached = await d.stores.cache.get(`jti:${jti}`);
+async function jtiRevoked(d: IdentityDeps, tenantId: string, jti: string, sessionId: string, expiresAt: number): Promise<boolean> {
+  const [cached, session] = await Promise.all([d.stores.cache.get(`jti:${jti}`), d.stores.cache.get(`sess:${sessionId}`)]);
+  if (session === 'revoked') return true;
   if (cached) return cached === 'revoked';
-  const revoked = await withTenant(d.db, tenantId, (trx) => q.isJtiRevoked(trx, jti));
+  const revoked = await withTenant(d.db, tenantId, (trx) => q.isAccessRevoked(trx, jti, sessionId));
   const ttl = Math.max(1, expiresAt - Math.floor(Date.now() / 1000));
   if (revoked) await d.stores.cache.set(`jti:${jti}`, 'revoked', ttl);
   else await d.stores.cache.add(`jti:${jti}`, 'ok', ttl);
@@ -41,7 +42,7 @@ export function createAuthenticator(d: IdentityDeps): Authenticator {
   return {
     async bearer(token): Promise<Principal> {
       const c = await d.tokens.verify(token);
-      const [revoked, member] = await Promise.all([jtiRevoked(d, c.tenantId, c.jti, c.expiresAt), memberState(d, c.tenantId, c.userId)]);
+      const [revoked, member] = await Promise.all([jtiRevoked(d, c.tenantId, c.jti, c.sessionId, c.expiresAt), memberState(d, c.tenantId, c.userId)]);
       if (revoked || !member || member.disabled || c.issuedAtMs < member.validAfter) throw unauthorized('The access token is invalid or expired.');
       return { kind: 'user', tenantId: c.tenantId, userId: c.userId, role: c.role, tokenId: c.jti, sessionId: c.sessionId, expiresAt: c.expiresAt };
     },

@@ -97,9 +97,11 @@ export async function findMembershipState(trx: Trx, userId: string): Promise<{ r
   return r && { role: r.role, disabled: r.disabled_at !== null, tokens_valid_after: r.tokens_valid_after };
 }
 
-/** Whether an access token id has been revoked. */
-export async function isJtiRevoked(trx: Trx, jti: string): Promise<boolean> {
-  return !!(await trx.selectFrom('revoked_tokens').select('jti').where('jti', '=', jti).executeTakeFirst());
+/** Whether an access token has been revoked, itself or through its session (refresh family). */
+export async function isAccessRevoked(trx: Trx, jti: string, sessionId: string): Promise<boolean> {
+  const r = await sql<{ revoked: boolean }>`select exists (select 1 from revoked_tokens where jti = ${jti})
+      or exists (select 1 from refresh_tokens where family_id = ${sessionId} and revoked_at is not null) as revoked`.execute(trx);
+  return r.rows[0]?.revoked ?? true;
 }
 
 /** Records an access token id as revoked until it would have expired anyway. */

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
-import { notFound, unprocessable } from '../platform/errors.ts';
+import { badRequest, notFound, unprocessable } from '../platform/errors.ts';
 import { decodeCursor, page } from '../platform/pagination.ts';
 import { withTenant } from '../platform/tenancy.ts';
 import { displayParts, generateApiKey, hashApiKey } from './api-key-format.ts';
@@ -11,6 +11,7 @@ import type { Scope } from './tables.ts';
 
 // Development only: without API_KEY_PEPPER, keys are hashed under this fixed pepper.
 const DEV_PEPPER = 'tideline-development-only-api-key-pepper';
+const MAX_EXPIRY = Date.UTC(10000, 0, 1);
 
 /** The pepper keys are hashed under. */
 export function pepper(d: IdentityDeps): string {
@@ -19,7 +20,13 @@ export function pepper(d: IdentityDeps): string {
 
 /** Creates a key; the secret is in this answer and nowhere else, ever. */
 export async function createApiKey(d: IdentityDeps, tenantId: string, input: { name: string; scopes: Scope[]; expires_at?: string }, meta: RequestMeta) {
-  if (input.expires_at && Date.parse(input.expires_at) <= Date.now()) {
+  const expires = input.expires_at === undefined ? null : Date.parse(input.expires_at);
+  // A leap second (23:59:60) passes the contract's format but not Date, and past year 9999 the
+  // stored row could never be shown again as a date-time: both are refused before anything is stored.
+  if (expires !== null && (Number.isNaN(expires) || expires >= MAX_EXPIRY)) {
+    throw badRequest('The expiry is not a time this API can store.', [{ name: 'body.expires_at', reason: 'must be a valid instant before year 10000' }]);
+  }
+  if (expires !== null && expires <= Date.now()) {
     throw unprocessable('The expiry is in the past.', [{ name: 'body.expires_at', reason: 'must be in the future' }]);
   }
   const key = generateApiKey();

@@ -148,13 +148,14 @@ export async function refresh(d: IdentityDeps, token: string, meta: RequestMeta)
     if (row.rotated_at) {
       await trx.updateTable('refresh_tokens').set({ revoked_at: sql<Date>`now()`, revoked_reason: 'reuse' }).where('family_id', '=', row.family_id).where('revoked_at', 'is', null).execute();
       await recordAudit(trx, tenantId, { ...meta, actorType: 'user', actorId: row.user_id }, 'auth.refresh_reuse', { type: 'session', id: row.family_id });
-      return { error: 'reuse' as const };
+      return { error: 'reuse' as const, familyId: row.family_id };
     }
     const member = await q.findMembershipState(trx, row.user_id);
     if (!member || member.disabled) return { error: 'invalid' as const };
     await trx.updateTable('refresh_tokens').set({ rotated_at: sql<Date>`now()` }).where('id', '=', row.id).execute();
     return { session: await issueSession(d, trx, tenantId, row.user_id, member.role, row.family_id, row.id) };
   });
+  if ('error' in outcome && outcome.error === 'reuse') await revokeSessionCache(d, outcome.familyId);
   if ('error' in outcome) throw unauthorized(outcome.error === 'reuse' ? 'The refresh token was already used; the session is revoked.' : 'The refresh token is invalid.');
   return outcome.session;
 }
@@ -167,6 +168,12 @@ export async function logout(d: IdentityDeps, p: { tenantId: string; userId: str
     await recordAudit(trx, p.tenantId, meta, 'auth.logout', { type: 'session', id: p.sessionId });
   });
   await d.stores.cache.set(`jti:${p.tokenId}`, 'revoked', Math.max(1, p.expiresAt - Math.floor(Date.now() / 1000)));
+  await revokeSessionCache(d, p.sessionId);
+}
+
+/** Every access token of a revoked session fails from now on (the database says so too, after a flush). */
+async function revokeSessionCache(d: IdentityDeps, sessionId: string): Promise<void> {
+  await d.stores.cache.set(`sess:${sessionId}`, 'revoked', d.tokens.accessTtlSeconds + 60);
 }
 
 /** The caller's profile, tenant and memberships. */
