@@ -64,7 +64,7 @@ export function buildApp(platform: Platform, domains: readonly Domain[], authent
   for (const op of listOperations(spec)) {
     const handler = handlers.get(op.operationId);
     if (!handler) throw new Error(`no handler for ${op.operationId} (${op.method.toUpperCase()} ${op.path})`);
-    router[op.method](op.expressPath, authMiddleware(op, authenticator, limits), expressHandler(handler, op, platform.db));
+    router[op.method](op.expressPath, authMiddleware(op, authenticator, limits), expressHandler(handler, op, platform.db, platform.cipher));
   }
   app.use(API_BASE, router);
   app.use(notFoundRoute);

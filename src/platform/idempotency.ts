@@ -1,8 +1,8 @@
-import { createHash } from 'node:crypto';
 import { sql } from 'kysely';
 import type { Db } from './db.ts';
 import { AppError, conflict } from './errors.ts';
 import { withTenant } from './tenancy.ts';
+import type { FieldCipher } from './crypto/index.ts';
 
 const TTL_HOURS = 24;
 
@@ -13,8 +13,12 @@ export interface StoredReply {
   headers?: Record<string, string>;
 }
 
-function requestHash(operationId: string, body: unknown): string {
-  return createHash('sha256').update(operationId).update('\0').update(JSON.stringify(body ?? null)).digest('hex');
+// Stored responses can hold secrets shown once (a new API key) and personal data, and request
+// bodies can hold passwords: the response is encrypted and the request only kept as a keyed hash.
+const field = (tenantId: string, column: string) => ({ tenantId, table: 'idempotency_keys', column });
+
+function requestHash(cipher: FieldCipher, tenantId: string, operationId: string, body: unknown): string {
+  return cipher.blindIndex(`${operationId}\0${JSON.stringify(body ?? null)}`, 'exact', field(tenantId, 'request_hash'));
 }
 
 /**
@@ -24,11 +28,12 @@ function requestHash(operationId: string, body: unknown): string {
  */
 export async function idempotent(
   db: Db,
+  cipher: FieldCipher,
   scope: { tenantId: string; principal: string; key: string; operationId: string; body: unknown },
   run: () => Promise<StoredReply>,
 ): Promise<StoredReply & { replayed: boolean }> {
   const { tenantId, principal, key, operationId } = scope;
-  const hash = requestHash(operationId, scope.body);
+  const hash = requestHash(cipher, tenantId, operationId, scope.body);
   const claimed = await withTenant(db, tenantId, async (trx) => {
     await sql`delete from idempotency_keys where principal = ${principal} and key = ${key} and expires_at <= now()`.execute(trx);
     const r = await sql`insert into idempotency_keys (tenant_id, principal, key, operation, request_hash, state, expires_at)
@@ -44,14 +49,15 @@ export async function idempotent(
       throw new AppError(422, 'idempotency-key-reused', 'This Idempotency-Key was used with a different request.');
     }
     if (claimed.state !== 'completed' || claimed.response_status === null) throw conflict('A request with this Idempotency-Key is still being processed.');
-    const stored = claimed.response_body as { body?: unknown; headers?: Record<string, string> } | null;
+    const envelope = (claimed.response_body as { enc?: string } | null)?.enc;
+    const stored = envelope ? (JSON.parse(cipher.decrypt(envelope, field(tenantId, 'response_body'))) as { body?: unknown; headers?: Record<string, string> }) : null;
     return { status: claimed.response_status, ...(stored?.body === undefined ? {} : { body: stored.body }), ...(stored?.headers ? { headers: stored.headers } : {}), replayed: true };
   }
   try {
     const reply = await run();
     await withTenant(db, tenantId, (trx) =>
       sql`update idempotency_keys set state = 'completed', response_status = ${reply.status},
-            response_body = ${JSON.stringify({ body: reply.body, headers: reply.headers })}::jsonb
+            response_body = ${JSON.stringify({ enc: cipher.encrypt(JSON.stringify({ body: reply.body, headers: reply.headers }), field(tenantId, 'response_body')) })}::jsonb
           where principal = ${principal} and key = ${key}`.execute(trx),
     );
     return { ...reply, replayed: false };

@@ -12,12 +12,17 @@ export function encodeCursor(at: Date | string, id: string): string {
   return Buffer.from(JSON.stringify([iso, id])).toString('base64url');
 }
 
-/** Decodes a cursor from `?cursor=`; a malformed one is a 400 naming the parameter. */
-export function decodeCursor(cursor: string | undefined): Cursor | null {
+// What encodeCursor writes from a Date (years 0001-9999, which Postgres also holds) and a uuid id.
+// A cursor is client input: anything else would reach the keyset query and fail there as a 500.
+const CURSOR_AT = /^(?!0000)\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** Decodes a cursor from `?cursor=`; a malformed one is a 400 naming the parameter. Ids are uuids unless `id` says otherwise. */
+export function decodeCursor(cursor: string | undefined, id: RegExp = UUID): Cursor | null {
   if (cursor === undefined) return null;
   try {
     const v: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-    if (Array.isArray(v) && v.length === 2 && typeof v[0] === 'string' && typeof v[1] === 'string' && !Number.isNaN(Date.parse(v[0]))) {
+    if (Array.isArray(v) && v.length === 2 && typeof v[0] === 'string' && typeof v[1] === 'string' && CURSOR_AT.test(v[0]) && !Number.isNaN(Date.parse(v[0])) && id.test(v[1])) {
       return { at: v[0], id: v[1] };
     }
   } catch {

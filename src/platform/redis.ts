@@ -91,10 +91,20 @@ class MemoryCache implements Cache {
 export function createStores(redisUrl: string | null, log: Logger, keyPrefix = 'tideline:'): Stores {
   if (!redisUrl) {
     log.warn('REDIS_URL is not set: rate limits, caches and token revocation are held in this process and hold for one instance only');
+    // A memory limiter keeps its counts in its own instance: callers that ask for a limiter per
+    // request (login) must get the same one back each time, or nothing is ever counted twice.
+    const limiters = new Map<string, RateLimiter>();
     return {
       shared: false,
-      limiter: (name, points, durationSeconds) =>
-        wrapLimiter(new RateLimiterMemory({ keyPrefix: `${keyPrefix}${name}`, points, duration: durationSeconds }), points, durationSeconds),
+      limiter: (name, points, durationSeconds) => {
+        const id = `${name}\0${points}\0${durationSeconds}`;
+        let l = limiters.get(id);
+        if (!l) {
+          l = wrapLimiter(new RateLimiterMemory({ keyPrefix: `${keyPrefix}${name}`, points, duration: durationSeconds }), points, durationSeconds);
+          limiters.set(id, l);
+        }
+        return l;
+      },
       cache: new MemoryCache(),
       ping: () => Promise.resolve(),
       close: () => Promise.resolve(),

@@ -4,6 +4,7 @@ import type { operations } from '../../../generated/api.ts';
 import { principalSubject, type Principal } from './auth.ts';
 import type { OperationInfo } from './spec.ts';
 import type { Db } from '../db.ts';
+import type { FieldCipher } from '../crypto/index.ts';
 import { idempotent, type StoredReply } from '../idempotency.ts';
 
 /** Every operationId of the bundled contract. */
@@ -80,14 +81,14 @@ export function contextOf<K extends OperationId>(req: Request, res: Response): H
 }
 
 /** Adapts a typed handler to Express: runs it (once per Idempotency-Key when declared) and writes the reply. */
-export function expressHandler<K extends OperationId>(handler: Handler<K>, op: OperationInfo, db: Db) {
+export function expressHandler<K extends OperationId>(handler: Handler<K>, op: OperationInfo, db: Db, cipher: FieldCipher) {
   return (req: Request, res: Response, next: NextFunction): void => {
     const ctx = contextOf<K>(req, res);
     const key = req.headers['idempotency-key'];
     const run = () => handler(ctx) as Promise<StoredReply>;
     const replyPromise: Promise<StoredReply & { replayed?: boolean }> =
       op.idempotent && typeof key === 'string' && ctx.principal
-        ? idempotent(db, { tenantId: ctx.principal.tenantId, principal: principalSubject(ctx.principal), key, operationId: op.operationId, body: ctx.body }, run)
+        ? idempotent(db, cipher, { tenantId: ctx.principal.tenantId, principal: principalSubject(ctx.principal), key, operationId: op.operationId, body: ctx.body }, run)
         : run();
     replyPromise
       .then((reply) => {

@@ -54,6 +54,9 @@ export function asAppError(err: unknown): AppError | null {
   if (type === 'encoding.unsupported' || type === 'charset.unsupported') {
     return new AppError(415, 'unsupported-media-type', 'The request body encoding or charset is not supported.');
   }
+  // Postgres refuses NUL and malformed text; that is the client's input, not our failure.
+  const code = (err as { code?: unknown } | null)?.code;
+  if (code === '22021' || code === '22P05') return new AppError(400, 'invalid-text', 'The request contains characters that cannot be stored (such as NUL).');
   if (isValidatorError(err)) {
     const errors: FieldError[] = (err.errors ?? []).map((e) => ({
       name: fieldName(e.path),
