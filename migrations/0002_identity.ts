@@ -4,6 +4,8 @@ import { tenantTable } from '../src/platform/migration-helpers.ts';
 
 const TENANT = sql.raw(`(select nullif(current_setting('app.tenant_id', true), '')::uuid)`);
 
+const FUNCTIONS = ['identity_login_candidates(text, text)', 'identity_account_by_email(text)', 'identity_tenant_by_slug(text)', 'identity_api_key_by_hash(text)', 'identity_memberships_of(uuid)'];
+
 // Keyset pages carry timestamps through JSON at millisecond precision, so the columns they
 // order by are stored at that precision too: a cursor then names a row exactly.
 
@@ -134,7 +136,13 @@ export async function up(db: Kysely<unknown>): Promise<void> {
       language sql stable security definer set search_path = public, pg_temp as $$
         select tenant_id, id, scopes, expires_at, revoked_at from api_keys where key_hash = p_hash
       $$`.execute(db);
-  for (const fn of ['identity_login_candidates(text, text)', 'identity_account_by_email(text)', 'identity_tenant_by_slug(text)', 'identity_api_key_by_hash(text)']) {
+  await sql`create function identity_memberships_of(p_user uuid)
+      returns table (tenant_id uuid, tenant_slug text, role text)
+      language sql stable security definer set search_path = public, pg_temp as $$
+        select t.id, t.slug, m.role from memberships m join tenants t on t.id = m.tenant_id
+        where m.user_id = p_user and m.disabled_at is null order by m.created_at
+      $$`.execute(db);
+  for (const fn of FUNCTIONS) {
     await sql`revoke all on function ${sql.raw(fn)} from public`.execute(db);
     await sql`grant execute on function ${sql.raw(fn)} to ${app}`.execute(db);
   }
@@ -142,7 +150,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
 
 /** Drops the identity tables and lookups. */
 export async function down(db: Kysely<unknown>): Promise<void> {
-  for (const fn of ['identity_login_candidates(text, text)', 'identity_account_by_email(text)', 'identity_tenant_by_slug(text)', 'identity_api_key_by_hash(text)']) {
+  for (const fn of FUNCTIONS) {
     await sql`drop function ${sql.raw(fn)}`.execute(db);
   }
   for (const t of ['audit_events', 'api_keys', 'revoked_tokens', 'refresh_tokens', 'memberships', 'users']) {

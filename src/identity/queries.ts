@@ -149,3 +149,9 @@ export async function findApiKeyByHash(trx: Trx, hash: string) {
 export async function touchApiKey(trx: Trx, keyId: string): Promise<void> {
   await trx.updateTable('api_keys').set({ last_used_at: sql<Date>`now()` }).where('id', '=', keyId).execute();
 }
+
+/** The tenants where the account is an enabled member (cross-tenant lookup, owner-defined). */
+export async function findMembershipsOf(trx: Trx, userId: string) {
+  const r = await sql<{ tenant_id: string; tenant_slug: string; role: Role }>`select * from identity_memberships_of(${userId})`.execute(trx);
+  return r.rows;
+}

@@ -183,6 +183,6 @@ export async function me(d: IdentityDeps, tenantId: string, userId: string) {
     const tenant = await q.findTenant(trx, tenantId);
     if (!member || !tenant) throw unauthorized();
     const user = memberRowToUser(member, d.cipher);
-    return { user, tenant, role: member.role, memberships: [{ tenant_id: tenant.id, tenant_slug: tenant.slug, role: member.role }] };
+    return { user, tenant, role: member.role, memberships: await q.findMembershipsOf(trx, userId) };
   });
 }

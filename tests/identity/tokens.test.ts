@@ -34,9 +34,7 @@ describe('identity: access and refresh tokens', () => {
     expectStatus(await api(h, 'GET', '/auth/me'), 401);
   });
 
-  // Known gap, reported: the contract says memberships lists every tenant the account is an enabled
-  // member of, but the service reads them under the current tenant's RLS and sees only that one.
-  it.skip('GET /auth/me lists every tenant of the account (contract), not only the current one', async () => {
+  it('GET /auth/me lists every tenant of the account (contract), not only the current one', async () => {
     const t = await signUpTenant(h);
     const second = await api<SessionTokens>(h, 'POST', '/signup', { body: { tenant_slug: `t-${uniqueTag()}`, tenant_name: 'Second', email: t.email, password: t.password } });
     expectStatus(second, 201);
