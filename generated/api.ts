@@ -369,6 +369,362 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/sources": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List the tenant's sources
+         * @description Lists the tenant's sources, newest first. Secrets are never shown.
+         */
+        get: operations["listSources"];
+        put?: never;
+        /**
+         * Register a source
+         * @description Registers a webhook source for a provider. The answer carries the webhook URL to give the
+         *     provider and, once only, the signing secret: the one sent, or (WooCommerce and custom
+         *     sources, when none is sent) one made up here. Shopify and Stripe issue their own secrets, so
+         *     a source for them needs `secret`; PayPal signs with certificates and needs
+         *     `settings.webhook_id` instead.
+         *
+         */
+        post: operations["createSource"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/sources/{sourceId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The id of a source of the caller's tenant.
+                 * @example 6a1f0e4c-3b2d-4c5e-8f7a-9b0c1d2e3f40
+                 */
+                sourceId: components["parameters"]["SourceId"];
+            };
+            cookie?: never;
+        };
+        /**
+         * Read a source
+         * @description One source of the tenant. Its secret is never shown.
+         */
+        get: operations["getSource"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /**
+         * Change or rotate a source
+         * @description Renames a source, disables or enables it, changes its settings, or rotates its secret. On
+         *     rotation (`secret`, or `rotate_secret: true` to have one made up and shown once) the old
+         *     secret stays valid for `previous_secret_valid_seconds` (default 24 hours), so deliveries
+         *     signed before the provider switched still pass. A disabled source refuses every delivery
+         *     with 401. Audited.
+         *
+         */
+        patch: operations["updateSource"];
+        trace?: never;
+    };
+    "/webhooks/{provider}/{sourceId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The provider the source was registered for.
+                 * @example shopify
+                 */
+                provider: components["schemas"]["Provider"];
+                /**
+                 * @description The id of a source of the caller's tenant.
+                 * @example 6a1f0e4c-3b2d-4c5e-8f7a-9b0c1d2e3f40
+                 */
+                sourceId: components["parameters"]["SourceId"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Receive a provider's signed webhook
+         * @description The URL a provider delivers to. Authenticated by the provider's own signature over the exact
+         *     bytes received, never by a token:
+         *
+         *     - Shopify: `X-Shopify-Hmac-Sha256` (or the newer `shopify-hmac-sha256`), base64 HMAC-SHA256 of the body.
+         *     - WooCommerce: `X-WC-Webhook-Signature`, base64 HMAC-SHA256 of the body. The unsigned
+         *       `webhook_id=N` ping sent when a webhook is created is acknowledged and recorded, nothing else.
+         *     - Stripe: `Stripe-Signature: t=...,v1=...`, hex HMAC-SHA256 of `t.body`, timestamp within 300 s.
+         *     - PayPal: RSA-SHA256 over `transmission_id|transmission_time|webhook_id|crc32(body)`, checked
+         *       with the certificate at `PAYPAL-CERT-URL`, fetched only from PayPal's hosts.
+         *     - custom: `Tideline-Signature: t=...,v1=...` as Stripe's, with `Tideline-Topic` and `Tideline-Event-Id`.
+         *
+         *     A verified delivery is stored and queued in one transaction before the answer: 202 when new,
+         *     200 when the same event (per source and provider event id) was already received. A missing,
+         *     wrong or stale signature, or a disabled source, gets 401 and nothing is stored; an unknown
+         *     source gets 404. Bodies over 1 MiB get 413. Deliveries are rate limited per source (429 with
+         *     `Retry-After`).
+         *
+         */
+        post: operations["receiveWebhook"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/raw-events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List raw events
+         * @description Lists the deliveries stored for the tenant, newest first, without their bodies.
+         */
+        get: operations["listRawEvents"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/raw-events/{eventId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Read a raw event with its body
+         * @description One stored delivery with the headers kept and the body as received (parsed when it is JSON).
+         */
+        get: operations["getRawEvent"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/dead-letters": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List dead letters
+         * @description Raw events whose normalization failed after every retry, newest first.
+         */
+        get: operations["listDeadLetters"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/dead-letters/{deadLetterId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The id of a dead letter of the caller's tenant.
+                 * @example 9e8d7c6b-5a49-4382-a716-0f1e2d3c4b5a
+                 */
+                deadLetterId: components["parameters"]["DeadLetterId"];
+            };
+            cookie?: never;
+        };
+        /**
+         * Read a dead letter
+         * @description One dead letter of the tenant, with its last error and attempt count.
+         */
+        get: operations["getDeadLetter"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/dead-letters/{deadLetterId}/replay": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The id of a dead letter of the caller's tenant.
+                 * @example 9e8d7c6b-5a49-4382-a716-0f1e2d3c4b5a
+                 */
+                deadLetterId: components["parameters"]["DeadLetterId"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Replay one dead letter
+         * @description Queues the dead letter's raw event for normalization again. Replaying is idempotent: a dead
+         *     letter already replayed is answered as it is, with nothing queued, and normalizing an event
+         *     twice changes nothing. A discarded dead letter cannot be replayed (409).
+         *
+         */
+        post: operations["replayDeadLetter"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/dead-letters/{deadLetterId}/discard": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The id of a dead letter of the caller's tenant.
+                 * @example 9e8d7c6b-5a49-4382-a716-0f1e2d3c4b5a
+                 */
+                deadLetterId: components["parameters"]["DeadLetterId"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Discard one dead letter
+         * @description Marks the dead letter (and its raw event) discarded, with a reason; audited. Discarding twice answers the same state.
+         */
+        post: operations["discardDeadLetter"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/dead-letters/replay": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Replay many dead letters
+         * @description Replays every open dead letter that matches the filter, as a background job. The answer
+         *     counts the dead letters matched now; the job replays exactly those (letters created later
+         *     are left for another call).
+         *
+         */
+        post: operations["replayDeadLetters"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Send a batch of events
+         * @description Takes up to 1,000 events of the kinds `touchpoint`, `conversion`, `metric` and `order`. The
+         *     whole batch is validated first: one bad event rejects the batch (400, its index in
+         *     `errors[].name`, as `body.events.<index>...`) and nothing is written. Events with an `id`
+         *     already received (per kind) are counted as duplicates and not written again; events
+         *     without one get an id here. `Idempotency-Key` replays the answer of a batch already sent.
+         *
+         */
+        post: operations["ingestEvents"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/imports": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List imports
+         * @description The tenant's imports, newest first.
+         */
+        get: operations["listImports"];
+        put?: never;
+        /**
+         * Upload a bulk import
+         * @description Streams a CSV or NDJSON file (up to 512 MiB by default) into the import store and queues it.
+         *     `kind` says what the rows are:
+         *
+         *     - `sales`: daily sales history in the Rossmann layout,
+         *       `Store,DayOfWeek,Date,Sales,Customers,Open,Promo,StateHoliday,SchoolHoliday`.
+         *     - `stores`: store master data,
+         *       `Store,StoreType,Assortment,CompetitionDistance,CompetitionOpenSinceMonth,CompetitionOpenSinceYear,Promo2,Promo2SinceWeek,Promo2SinceYear,PromoInterval`.
+         *     - `orders`: canonical orders, as the `order` events of the batch events API (NDJSON), or
+         *       flattened one row per order (CSV: `external_id,store_external_id,currency,status,total,placed_at,...`).
+         *
+         *     Rows that do not parse are counted and the first 100 are kept with the reason; the rest
+         *     are written. Writing is idempotent per natural key, so uploading a file twice writes nothing twice.
+         *
+         */
+        post: operations["createImport"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/imports/{importId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Read an import's status
+         * @description Rows read, written and rejected so far, the first rejected rows with their reasons, and the state.
+         */
+        get: operations["getImport"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -772,6 +1128,369 @@ export interface components {
             data: components["schemas"]["AuditEvent"][];
             next_cursor: components["schemas"]["NextCursor"];
         };
+        /**
+         * @description The platform that sends a source's webhooks; `custom` signs with Tideline's own scheme.
+         * @enum {string}
+         */
+        Provider: "shopify" | "woocommerce" | "stripe" | "paypal" | "custom";
+        /**
+         * @description A disabled source refuses every delivery with 401.
+         * @enum {string}
+         */
+        SourceStatus: "active" | "disabled";
+        /** @description Provider settings. PayPal needs `webhook_id`, the id PayPal gave the webhook, which its signatures cover. */
+        SourceSettings: {
+            /** @description PayPal's webhook id. */
+            webhook_id?: string;
+        };
+        /** @description A provider account that delivers webhooks to Tideline. */
+        Source: {
+            /** Format: uuid */
+            id: string;
+            provider: components["schemas"]["Provider"];
+            name: string;
+            status: components["schemas"]["SourceStatus"];
+            settings: components["schemas"]["SourceSettings"];
+            /**
+             * Format: uuid
+             * @description The store the source's orders belong to, when it is one store.
+             */
+            store_id: string | null;
+            /** @description Where the provider delivers; give it this URL. */
+            webhook_url: string;
+            /** @description The signing secret; present only in the answer that created or rotated it. */
+            secret?: string;
+            /**
+             * Format: date-time
+             * @description While a rotation overlaps, when the previous secret stops being accepted.
+             */
+            previous_secret_expires_at: string | null;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            updated_at: string;
+        };
+        /** @description One page of sources. */
+        SourceList: {
+            data: components["schemas"]["Source"][];
+            next_cursor: components["schemas"]["NextCursor"];
+        };
+        /** @description A signing secret, printable ASCII without spaces. */
+        SourceSecret: string;
+        /** @description A new source. */
+        CreateSourceRequest: {
+            provider: components["schemas"]["Provider"];
+            name: string;
+            secret?: components["schemas"]["SourceSecret"];
+            settings?: components["schemas"]["SourceSettings"];
+            /**
+             * Format: uuid
+             * @description A store of the tenant that this source's orders belong to.
+             */
+            store_id?: string;
+        };
+        /** @description The fields to change; at least one. */
+        UpdateSourceRequest: {
+            name?: string;
+            status?: components["schemas"]["SourceStatus"];
+            settings?: components["schemas"]["SourceSettings"];
+            /** Format: uuid */
+            store_id?: string | null;
+            secret?: components["schemas"]["SourceSecret"];
+            /** @description Make up a new secret here (shown once in the answer). */
+            rotate_secret?: boolean;
+            /** @description How long the replaced secret stays valid; default 24 hours. */
+            previous_secret_valid_seconds?: number;
+        };
+        /** @description The provider's event, as the provider shapes it; verified over the raw bytes. */
+        WebhookPayload: {
+            [key: string]: unknown;
+        };
+        /** @description What happened to a delivery. */
+        WebhookReceipt: {
+            /**
+             * @description `accepted`: stored and queued; `duplicate`: already received; `ping`: WooCommerce's creation ping, recorded.
+             * @enum {string}
+             */
+            status: "accepted" | "duplicate" | "ping";
+            /** Format: uuid */
+            raw_event_id: string;
+        };
+        /**
+         * @description `ignored`: a topic Tideline does not normalize (kept raw); `failed`: normalization failed after its retries (see dead letters).
+         * @enum {string}
+         */
+        RawEventStatus: "pending" | "processed" | "ignored" | "failed" | "discarded";
+        /** @description A stored delivery, without its body. */
+        RawEvent: {
+            /** Format: uuid */
+            id: string;
+            /** Format: uuid */
+            source_id: string;
+            provider: components["schemas"]["Provider"];
+            topic: string;
+            /** @description What makes the delivery unique per source (the provider's event id, or a key derived from it). */
+            event_key: string;
+            provider_event_id: string | null;
+            resource_id: string | null;
+            status: components["schemas"]["RawEventStatus"];
+            status_reason: string | null;
+            attempts: number;
+            body_bytes: number;
+            /** Format: date-time */
+            received_at: string;
+            /** Format: date-time */
+            processed_at: string | null;
+        };
+        /** @description One page of raw events. */
+        RawEventList: {
+            data: components["schemas"]["RawEvent"][];
+            next_cursor: components["schemas"]["NextCursor"];
+        };
+        /** @description A stored delivery with the headers kept and its body (parsed JSON, or the text as received). */
+        RawEventDetail: {
+            /** Format: uuid */
+            id: string;
+            /** Format: uuid */
+            source_id: string;
+            provider: components["schemas"]["Provider"];
+            topic: string;
+            event_key: string;
+            provider_event_id: string | null;
+            resource_id: string | null;
+            status: components["schemas"]["RawEventStatus"];
+            status_reason: string | null;
+            attempts: number;
+            body_bytes: number;
+            /** Format: date-time */
+            received_at: string;
+            /** Format: date-time */
+            processed_at: string | null;
+            content_type: string | null;
+            headers: {
+                [key: string]: string;
+            };
+            /** @description The body as received; JSON bodies are parsed, others are the text. */
+            body: unknown;
+        };
+        /**
+         * @description `open` until replayed or discarded; a replay that fails again reopens it.
+         * @enum {string}
+         */
+        DeadLetterStatus: "open" | "replayed" | "discarded";
+        /** @description A raw event whose normalization failed after every retry. */
+        DeadLetter: {
+            /** Format: uuid */
+            id: string;
+            /** Format: uuid */
+            raw_event_id: string;
+            /** Format: uuid */
+            source_id: string;
+            provider: components["schemas"]["Provider"];
+            topic: string;
+            queue: string;
+            error: string;
+            attempts: number;
+            status: components["schemas"]["DeadLetterStatus"];
+            replay_count: number;
+            discard_reason: string | null;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            updated_at: string;
+            /** Format: date-time */
+            replayed_at: string | null;
+            /** Format: date-time */
+            discarded_at: string | null;
+        };
+        /** @description One page of dead letters. */
+        DeadLetterList: {
+            data: components["schemas"]["DeadLetter"][];
+            next_cursor: components["schemas"]["NextCursor"];
+        };
+        /** @description Why the dead letter is discarded. */
+        DiscardRequest: {
+            reason: string;
+        };
+        /** @description Which open dead letters to replay; an empty filter replays them all. */
+        ReplayFilter: {
+            /** Format: uuid */
+            source_id?: string;
+            provider?: components["schemas"]["Provider"];
+            topic?: string;
+            /** Format: date-time */
+            created_from?: string;
+            /** Format: date-time */
+            created_to?: string;
+        };
+        /** @description A queued bulk replay. */
+        ReplayQueued: {
+            /** @description The open dead letters the job will replay. */
+            count: number;
+            /** @description The background job; null when nothing matched. */
+            job_id: string | null;
+        };
+        /** @description The sender's id for the event; an id already received (for this kind) is not written again. */
+        EventId: string;
+        /** @description A marketing touch (an ad click, an email open) of an anonymous visitor or a known customer. */
+        TouchpointEvent: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "touchpoint";
+            id?: components["schemas"]["EventId"];
+            channel: string;
+            campaign?: string;
+            anonymous_id?: string;
+            customer_ref?: string;
+            /** Format: date-time */
+            occurred_at: string;
+        };
+        /**
+         * @description A decimal amount in major units of its currency, as a string (never a float).
+         * @example 59.90
+         */
+        Money: string;
+        /**
+         * @description An ISO 4217 currency code.
+         * @example EUR
+         */
+        Currency: string;
+        /** @description A conversion, by order reference or by value. */
+        ConversionEvent: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "conversion";
+            id?: components["schemas"]["EventId"];
+            order_ref?: string;
+            value?: components["schemas"]["Money"];
+            currency?: components["schemas"]["Currency"];
+            anonymous_id?: string;
+            customer_ref?: string;
+            /** Format: date-time */
+            occurred_at: string;
+        };
+        /** @description One point of a named series (ad spend, sessions, temperature, ...). */
+        MetricEvent: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "metric";
+            id?: components["schemas"]["EventId"];
+            series_key: string;
+            /** Format: date-time */
+            occurred_at: string;
+            value: number;
+        };
+        /**
+         * @description An order's state.
+         * @enum {string}
+         */
+        OrderStatus: "pending" | "paid" | "fulfilled" | "cancelled" | "refunded" | "partially_refunded";
+        /** @description An order in the canonical shape, for platforms that are not one of the four providers. Sending it again with a later `updated_at` updates it. */
+        OrderEvent: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "order";
+            id?: components["schemas"]["EventId"];
+            external_id: string;
+            order_number?: string;
+            store_external_id?: string;
+            channel?: string;
+            currency: components["schemas"]["Currency"];
+            status: components["schemas"]["OrderStatus"];
+            subtotal?: components["schemas"]["Money"];
+            discount_total?: components["schemas"]["Money"];
+            tax_total?: components["schemas"]["Money"];
+            shipping_total?: components["schemas"]["Money"];
+            total: components["schemas"]["Money"];
+            /** Format: date-time */
+            placed_at: string;
+            /** Format: date-time */
+            updated_at?: string;
+            /** Format: date-time */
+            cancelled_at?: string;
+            customer?: {
+                external_id: string;
+                /** Format: email */
+                email?: string;
+                name?: string;
+            };
+            lines?: {
+                external_id?: string;
+                product_external_id?: string;
+                sku?: string;
+                title?: string;
+                quantity: number;
+                unit_price: components["schemas"]["Money"];
+                total?: components["schemas"]["Money"];
+            }[];
+        };
+        /** @description One event, by `type`. */
+        IngestEvent: components["schemas"]["TouchpointEvent"] | components["schemas"]["ConversionEvent"] | components["schemas"]["MetricEvent"] | components["schemas"]["OrderEvent"];
+        /** @description Up to 1,000 events. */
+        EventBatch: {
+            events: components["schemas"]["IngestEvent"][];
+        };
+        /** @description What the batch wrote. */
+        EventBatchResult: {
+            received: number;
+            written: number;
+            /** @description Events whose id was already received; not written again. */
+            duplicates: number;
+            /** @description Events written, per type. */
+            by_type: {
+                touchpoint: number;
+                conversion: number;
+                metric: number;
+                order: number;
+            };
+        };
+        /**
+         * @description `sales`: Rossmann daily sales; `stores`: Rossmann store master data; `orders`: canonical orders.
+         * @enum {string}
+         */
+        ImportKind: "sales" | "stores" | "orders";
+        /** @description A bulk import and its progress. */
+        Import: {
+            /** Format: uuid */
+            id: string;
+            kind: components["schemas"]["ImportKind"];
+            /** @enum {string} */
+            format: "csv" | "ndjson";
+            /** @enum {string} */
+            status: "queued" | "running" | "succeeded" | "failed";
+            file_name: string | null;
+            bytes: number;
+            rows_read: number;
+            rows_written: number;
+            rows_rejected: number;
+            /** @description The first rejected rows (at most 100), with why. */
+            rejections: {
+                /** @description The row's number in the file (the header is row 1 in CSV). */
+                row: number;
+                reason: string;
+            }[];
+            /** @description Why the import failed as a whole, when it did. */
+            error: string | null;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            started_at: string | null;
+            /** Format: date-time */
+            finished_at: string | null;
+        };
+        /** @description One page of imports. */
+        ImportList: {
+            data: components["schemas"]["Import"][];
+            next_cursor: components["schemas"]["NextCursor"];
+        };
     };
     responses: {
         /** @description The request is malformed or fails validation (bad JSON, bad parameter, bad field). */
@@ -1100,6 +1819,22 @@ export interface components {
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
+        /** @description The delivery is not signed, is wrongly signed or stale, or its source is disabled; nothing was stored. */
+        SignatureRefused: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                /** @example {
+                 *       "type": "https://tideline.dev/problems/unauthorized",
+                 *       "title": "Unauthorized",
+                 *       "status": 401,
+                 *       "detail": "The webhook signature does not verify.",
+                 *       "instance": "/api/v1/webhooks/shopify/6a1f0e4c-3b2d-4c5e-8f7a-9b0c1d2e3f40"
+                 *     } */
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
     };
     parameters: {
         /**
@@ -1130,6 +1865,16 @@ export interface components {
          * @example c51a7e02-6b9d-4f3e-8a14-0e7d2b9c6f35
          */
         KeyId: string;
+        /**
+         * @description The id of a source of the caller's tenant.
+         * @example 6a1f0e4c-3b2d-4c5e-8f7a-9b0c1d2e3f40
+         */
+        SourceId: string;
+        /**
+         * @description The id of a dead letter of the caller's tenant.
+         * @example 9e8d7c6b-5a49-4382-a716-0f1e2d3c4b5a
+         */
+        DeadLetterId: string;
     };
     requestBodies: never;
     headers: {
@@ -2088,6 +2833,989 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    listSources: {
+        parameters: {
+            query?: {
+                /**
+                 * @description The most items to return in one page.
+                 * @example 50
+                 */
+                limit?: components["parameters"]["Limit"];
+                /**
+                 * @description The opaque `next_cursor` of the previous page; omit it for the first page.
+                 * @example eyJjIjoiMjAyNi0wMS0wMlQwMzowNDowNS4wMDBaIiwiaSI6IjBiOWYzYzRlIn0
+                 */
+                cursor?: components["parameters"]["Cursor"];
+                /**
+                 * @description Only sources of this provider.
+                 * @example shopify
+                 */
+                provider?: components["schemas"]["Provider"];
+                /**
+                 * @description Only sources with this status.
+                 * @example active
+                 */
+                status?: components["schemas"]["SourceStatus"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One page of sources. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /** @example {
+                     *       "data": [
+                     *         {
+                     *           "id": "6a1f0e4c-3b2d-4c5e-8f7a-9b0c1d2e3f40",
+                     *           "provider": "shopify",
+                     *           "name": "Main shop",
+                     *           "status": "active",
+                     *           "settings": {},
+                     *           "store_id": null,
+                     *           "webhook_url": "https://api.tideline.example/api/v1/webhooks/shopify/6a1f0e4c-3b2d-4c5e-8f7a-9b0c1d2e3f40",
+                     *           "previous_secret_expires_at": null,
+                     *           "created_at": "2026-01-02T03:04:05.000Z",
+                     *           "updated_at": "2026-01-02T03:04:05.000Z"
+                     *         }
+                     *       ],
+                     *       "next_cursor": null
+                     *     } */
+                    "application/json": components["schemas"]["SourceList"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    createSource: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description A key the client makes up (a UUID, say) to make the create safe to retry: the same key with
+                 *     the same body replays the stored answer, with another body gets 422, and while the first
+                 *     request is still running gets 409. Keys live 24 hours.
+                 *
+                 * @example 5f0c8a52-2d4c-4b44-9d3e-8a2f6c7b1e90
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /** @example {
+                 *       "provider": "stripe",
+                 *       "name": "Stripe (live)",
+                 *       "secret": "whsec_9f8e7d6c5b4a39281706f5e4d3c2b1a0"
+                 *     } */
+                "application/json": components["schemas"]["CreateSourceRequest"];
+            };
+        };
+        responses: {
+            /** @description The source exists; `secret` is shown this once. */
+            201: {
+                headers: {
+                    /**
+                     * @description The URL of the new source.
+                     * @example /api/v1/sources/6a1f0e4c-3b2d-4c5e-8f7a-9b0c1d2e3f40
+                     */
+                    Location?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /** @example {
+                     *       "id": "6a1f0e4c-3b2d-4c5e-8f7a-9b0c1d2e3f40",
+                     *       "provider": "stripe",
+                     *       "name": "Stripe (live)",
+                     *       "status": "active",
+                     *       "settings": {},
+                     *       "store_id": null,
+                     *       "webhook_url": "https://api.tideline.example/api/v1/webhooks/stripe/6a1f0e4c-3b2d-4c5e-8f7a-9b0c1d2e3f40",
+                     *       "secret": "whsec_9f8e7d6c5b4a39281706f5e4d3c2b1a0",
+                     *       "previous_secret_expires_at": null,
+                     *       "created_at": "2026-01-02T03:04:05.000Z",
+                     *       "updated_at": "2026-01-02T03:04:05.000Z"
+                     *     } */
+                    "application/json": components["schemas"]["Source"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["UnprocessableContent"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    getSource: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The id of a source of the caller's tenant.
+                 * @example 6a1f0e4c-3b2d-4c5e-8f7a-9b0c1d2e3f40
+                 */
+                sourceId: components["parameters"]["SourceId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The source. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /** @example {
+                     *       "id": "6a1f0e4c-3b2d-4c5e-8f7a-9b0c1d2e3f40",
+                     *       "provider": "paypal",
+                     *       "name": "PayPal",
+                     *       "status": "active",
+                     *       "settings": {
+                     *         "webhook_id": "1JE4291016473214C"
+                     *       },
+                     *       "store_id": null,
+                     *       "webhook_url": "https://api.tideline.example/api/v1/webhooks/paypal/6a1f0e4c-3b2d-4c5e-8f7a-9b0c1d2e3f40",
+                     *       "previous_secret_expires_at": null,
+                     *       "created_at": "2026-01-02T03:04:05.000Z",
+                     *       "updated_at": "2026-01-02T03:04:05.000Z"
+                     *     } */
+                    "application/json": components["schemas"]["Source"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    updateSource: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The id of a source of the caller's tenant.
+                 * @example 6a1f0e4c-3b2d-4c5e-8f7a-9b0c1d2e3f40
+                 */
+                sourceId: components["parameters"]["SourceId"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /** @example {
+                 *       "rotate_secret": true,
+                 *       "previous_secret_valid_seconds": 3600
+                 *     } */
+                "application/json": components["schemas"]["UpdateSourceRequest"];
+            };
+        };
+        responses: {
+            /** @description The source as it is now; `secret` is present only when this call rotated it to one made up here. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /** @example {
+                     *       "id": "6a1f0e4c-3b2d-4c5e-8f7a-9b0c1d2e3f40",
+                     *       "provider": "woocommerce",
+                     *       "name": "Woo shop",
+                     *       "status": "active",
+                     *       "settings": {},
+                     *       "store_id": null,
+                     *       "webhook_url": "https://api.tideline.example/api/v1/webhooks/woocommerce/6a1f0e4c-3b2d-4c5e-8f7a-9b0c1d2e3f40",
+                     *       "secret": "tls_4q9XbV2mZk7RfT1pLw8sYc3nHd6Gj0Ae",
+                     *       "previous_secret_expires_at": "2026-01-02T04:04:05.000Z",
+                     *       "created_at": "2026-01-02T03:04:05.000Z",
+                     *       "updated_at": "2026-01-02T03:04:05.000Z"
+                     *     } */
+                    "application/json": components["schemas"]["Source"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    receiveWebhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The provider the source was registered for.
+                 * @example shopify
+                 */
+                provider: components["schemas"]["Provider"];
+                /**
+                 * @description The id of a source of the caller's tenant.
+                 * @example 6a1f0e4c-3b2d-4c5e-8f7a-9b0c1d2e3f40
+                 */
+                sourceId: components["parameters"]["SourceId"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /** @example {
+                 *       "id": 820982911946154500,
+                 *       "email": "jon@example.com",
+                 *       "total_price": "199.00",
+                 *       "currency": "USD"
+                 *     } */
+                "application/json": components["schemas"]["WebhookPayload"];
+                /** @example {
+                 *       "webhook_id": "42"
+                 *     } */
+                "application/x-www-form-urlencoded": components["schemas"]["WebhookPayload"];
+            };
+        };
+        responses: {
+            /** @description A delivery already received (or WooCommerce's creation ping); nothing more was done. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /** @example {
+                     *       "status": "duplicate",
+                     *       "raw_event_id": "2c4e6a80-1b3d-4f5a-8c7e-9d0f1a2b3c4d"
+                     *     } */
+                    "application/json": components["schemas"]["WebhookReceipt"];
+                };
+            };
+            /** @description Stored and queued for normalization. */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /** @example {
+                     *       "status": "accepted",
+                     *       "raw_event_id": "2c4e6a80-1b3d-4f5a-8c7e-9d0f1a2b3c4d"
+                     *     } */
+                    "application/json": components["schemas"]["WebhookReceipt"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["SignatureRefused"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    listRawEvents: {
+        parameters: {
+            query?: {
+                /**
+                 * @description The most items to return in one page.
+                 * @example 50
+                 */
+                limit?: components["parameters"]["Limit"];
+                /**
+                 * @description The opaque `next_cursor` of the previous page; omit it for the first page.
+                 * @example eyJjIjoiMjAyNi0wMS0wMlQwMzowNDowNS4wMDBaIiwiaSI6IjBiOWYzYzRlIn0
+                 */
+                cursor?: components["parameters"]["Cursor"];
+                /**
+                 * @description Only events of this source.
+                 * @example 6a1f0e4c-3b2d-4c5e-8f7a-9b0c1d2e3f40
+                 */
+                source_id?: string;
+                /**
+                 * @description Only events of this provider.
+                 * @example stripe
+                 */
+                provider?: components["schemas"]["Provider"];
+                /**
+                 * @description Only events of this topic, exactly as the provider names it.
+                 * @example orders/create
+                 */
+                topic?: string;
+                /**
+                 * @description Only events in this state.
+                 * @example failed
+                 */
+                status?: components["schemas"]["RawEventStatus"];
+                /**
+                 * @description Only events received at or after this instant.
+                 * @example 2026-01-01T00:00:00.000Z
+                 */
+                received_from?: string;
+                /**
+                 * @description Only events received before this instant.
+                 * @example 2026-02-01T00:00:00.000Z
+                 */
+                received_to?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One page of raw events. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /** @example {
+                     *       "data": [
+                     *         {
+                     *           "id": "2c4e6a80-1b3d-4f5a-8c7e-9d0f1a2b3c4d",
+                     *           "source_id": "6a1f0e4c-3b2d-4c5e-8f7a-9b0c1d2e3f40",
+                     *           "provider": "shopify",
+                     *           "topic": "orders/create",
+                     *           "event_key": "b1c2d3e4-0000-4000-8000-000000000001",
+                     *           "provider_event_id": "b1c2d3e4-0000-4000-8000-000000000001",
+                     *           "resource_id": "820982911946154508",
+                     *           "status": "processed",
+                     *           "status_reason": null,
+                     *           "attempts": 1,
+                     *           "body_bytes": 5120,
+                     *           "received_at": "2026-01-02T03:04:05.000Z",
+                     *           "processed_at": "2026-01-02T03:04:05.412Z"
+                     *         }
+                     *       ],
+                     *       "next_cursor": null
+                     *     } */
+                    "application/json": components["schemas"]["RawEventList"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    getRawEvent: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The id of a raw event of the caller's tenant.
+                 * @example 2c4e6a80-1b3d-4f5a-8c7e-9d0f1a2b3c4d
+                 */
+                eventId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The raw event. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /** @example {
+                     *       "id": "2c4e6a80-1b3d-4f5a-8c7e-9d0f1a2b3c4d",
+                     *       "source_id": "6a1f0e4c-3b2d-4c5e-8f7a-9b0c1d2e3f40",
+                     *       "provider": "stripe",
+                     *       "topic": "charge.refunded",
+                     *       "event_key": "evt_3MtwBwLkdIwHu7ix0hGhxPQw",
+                     *       "provider_event_id": "evt_3MtwBwLkdIwHu7ix0hGhxPQw",
+                     *       "resource_id": "ch_3MtwBwLkdIwHu7ix28a3tqPa",
+                     *       "status": "failed",
+                     *       "status_reason": "amount: not a number",
+                     *       "attempts": 4,
+                     *       "body_bytes": 1830,
+                     *       "received_at": "2026-01-02T03:04:05.000Z",
+                     *       "processed_at": null,
+                     *       "content_type": "application/json",
+                     *       "headers": {
+                     *         "stripe-event-type": "charge.refunded"
+                     *       },
+                     *       "body": {
+                     *         "id": "evt_3MtwBwLkdIwHu7ix0hGhxPQw",
+                     *         "type": "charge.refunded"
+                     *       }
+                     *     } */
+                    "application/json": components["schemas"]["RawEventDetail"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    listDeadLetters: {
+        parameters: {
+            query?: {
+                /**
+                 * @description The most items to return in one page.
+                 * @example 50
+                 */
+                limit?: components["parameters"]["Limit"];
+                /**
+                 * @description The opaque `next_cursor` of the previous page; omit it for the first page.
+                 * @example eyJjIjoiMjAyNi0wMS0wMlQwMzowNDowNS4wMDBaIiwiaSI6IjBiOWYzYzRlIn0
+                 */
+                cursor?: components["parameters"]["Cursor"];
+                /**
+                 * @description Only dead letters in this state.
+                 * @example open
+                 */
+                status?: components["schemas"]["DeadLetterStatus"];
+                /**
+                 * @description Only dead letters of this source.
+                 * @example 6a1f0e4c-3b2d-4c5e-8f7a-9b0c1d2e3f40
+                 */
+                source_id?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One page of dead letters. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /** @example {
+                     *       "data": [
+                     *         {
+                     *           "id": "9e8d7c6b-5a49-4382-a716-0f1e2d3c4b5a",
+                     *           "raw_event_id": "2c4e6a80-1b3d-4f5a-8c7e-9d0f1a2b3c4d",
+                     *           "source_id": "6a1f0e4c-3b2d-4c5e-8f7a-9b0c1d2e3f40",
+                     *           "provider": "stripe",
+                     *           "topic": "charge.refunded",
+                     *           "queue": "ingestion.normalize",
+                     *           "error": "amount: not a number",
+                     *           "attempts": 4,
+                     *           "status": "open",
+                     *           "replay_count": 0,
+                     *           "discard_reason": null,
+                     *           "created_at": "2026-01-02T03:10:05.000Z",
+                     *           "updated_at": "2026-01-02T03:10:05.000Z",
+                     *           "replayed_at": null,
+                     *           "discarded_at": null
+                     *         }
+                     *       ],
+                     *       "next_cursor": null
+                     *     } */
+                    "application/json": components["schemas"]["DeadLetterList"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    getDeadLetter: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The id of a dead letter of the caller's tenant.
+                 * @example 9e8d7c6b-5a49-4382-a716-0f1e2d3c4b5a
+                 */
+                deadLetterId: components["parameters"]["DeadLetterId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The dead letter. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /** @example {
+                     *       "id": "9e8d7c6b-5a49-4382-a716-0f1e2d3c4b5a",
+                     *       "raw_event_id": "2c4e6a80-1b3d-4f5a-8c7e-9d0f1a2b3c4d",
+                     *       "source_id": "6a1f0e4c-3b2d-4c5e-8f7a-9b0c1d2e3f40",
+                     *       "provider": "stripe",
+                     *       "topic": "charge.refunded",
+                     *       "queue": "ingestion.normalize",
+                     *       "error": "amount: not a number",
+                     *       "attempts": 4,
+                     *       "status": "open",
+                     *       "replay_count": 0,
+                     *       "discard_reason": null,
+                     *       "created_at": "2026-01-02T03:10:05.000Z",
+                     *       "updated_at": "2026-01-02T03:10:05.000Z",
+                     *       "replayed_at": null,
+                     *       "discarded_at": null
+                     *     } */
+                    "application/json": components["schemas"]["DeadLetter"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    replayDeadLetter: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The id of a dead letter of the caller's tenant.
+                 * @example 9e8d7c6b-5a49-4382-a716-0f1e2d3c4b5a
+                 */
+                deadLetterId: components["parameters"]["DeadLetterId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The dead letter, now `replayed`. */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /** @example {
+                     *       "id": "9e8d7c6b-5a49-4382-a716-0f1e2d3c4b5a",
+                     *       "raw_event_id": "2c4e6a80-1b3d-4f5a-8c7e-9d0f1a2b3c4d",
+                     *       "source_id": "6a1f0e4c-3b2d-4c5e-8f7a-9b0c1d2e3f40",
+                     *       "provider": "stripe",
+                     *       "topic": "charge.refunded",
+                     *       "queue": "ingestion.normalize",
+                     *       "error": "amount: not a number",
+                     *       "attempts": 4,
+                     *       "status": "replayed",
+                     *       "replay_count": 1,
+                     *       "discard_reason": null,
+                     *       "created_at": "2026-01-02T03:10:05.000Z",
+                     *       "updated_at": "2026-01-02T04:00:00.000Z",
+                     *       "replayed_at": "2026-01-02T04:00:00.000Z",
+                     *       "discarded_at": null
+                     *     } */
+                    "application/json": components["schemas"]["DeadLetter"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    discardDeadLetter: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The id of a dead letter of the caller's tenant.
+                 * @example 9e8d7c6b-5a49-4382-a716-0f1e2d3c4b5a
+                 */
+                deadLetterId: components["parameters"]["DeadLetterId"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /** @example {
+                 *       "reason": "Test order from the staging shop"
+                 *     } */
+                "application/json": components["schemas"]["DiscardRequest"];
+            };
+        };
+        responses: {
+            /** @description The dead letter, now `discarded`. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /** @example {
+                     *       "id": "9e8d7c6b-5a49-4382-a716-0f1e2d3c4b5a",
+                     *       "raw_event_id": "2c4e6a80-1b3d-4f5a-8c7e-9d0f1a2b3c4d",
+                     *       "source_id": "6a1f0e4c-3b2d-4c5e-8f7a-9b0c1d2e3f40",
+                     *       "provider": "stripe",
+                     *       "topic": "charge.refunded",
+                     *       "queue": "ingestion.normalize",
+                     *       "error": "amount: not a number",
+                     *       "attempts": 4,
+                     *       "status": "discarded",
+                     *       "replay_count": 0,
+                     *       "discard_reason": "Test order from the staging shop",
+                     *       "created_at": "2026-01-02T03:10:05.000Z",
+                     *       "updated_at": "2026-01-02T04:00:00.000Z",
+                     *       "replayed_at": null,
+                     *       "discarded_at": "2026-01-02T04:00:00.000Z"
+                     *     } */
+                    "application/json": components["schemas"]["DeadLetter"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    replayDeadLetters: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /** @example {
+                 *       "provider": "stripe",
+                 *       "topic": "charge.refunded"
+                 *     } */
+                "application/json": components["schemas"]["ReplayFilter"];
+            };
+        };
+        responses: {
+            /** @description The replay is queued. */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /** @example {
+                     *       "count": 12,
+                     *       "job_id": "5d8f0a2c-7e4b-4c19-9a36-1b2c3d4e5f60"
+                     *     } */
+                    "application/json": components["schemas"]["ReplayQueued"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    ingestEvents: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description A key the client makes up (a UUID, say) to make the create safe to retry: the same key with
+                 *     the same body replays the stored answer, with another body gets 422, and while the first
+                 *     request is still running gets 409. Keys live 24 hours.
+                 *
+                 * @example 5f0c8a52-2d4c-4b44-9d3e-8a2f6c7b1e90
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /** @example {
+                 *       "events": [
+                 *         {
+                 *           "type": "touchpoint",
+                 *           "id": "tp-000001",
+                 *           "channel": "paid_search",
+                 *           "campaign": "spring-sale",
+                 *           "anonymous_id": "anon-7f3a",
+                 *           "occurred_at": "2026-03-01T09:15:00.000Z"
+                 *         },
+                 *         {
+                 *           "type": "conversion",
+                 *           "id": "cv-000001",
+                 *           "order_ref": "1001",
+                 *           "value": "59.90",
+                 *           "currency": "EUR",
+                 *           "anonymous_id": "anon-7f3a",
+                 *           "occurred_at": "2026-03-01T09:31:00.000Z"
+                 *         },
+                 *         {
+                 *           "type": "metric",
+                 *           "series_key": "ad_spend.paid_search",
+                 *           "value": 120.5,
+                 *           "occurred_at": "2026-03-01T00:00:00.000Z"
+                 *         },
+                 *         {
+                 *           "type": "order",
+                 *           "external_id": "1001",
+                 *           "currency": "EUR",
+                 *           "status": "paid",
+                 *           "total": "59.90",
+                 *           "placed_at": "2026-03-01T09:31:00.000Z",
+                 *           "lines": [
+                 *             {
+                 *               "sku": "TEA-01",
+                 *               "title": "Green tea",
+                 *               "quantity": 2,
+                 *               "unit_price": "29.95"
+                 *             }
+                 *           ]
+                 *         }
+                 *       ]
+                 *     } */
+                "application/json": components["schemas"]["EventBatch"];
+            };
+        };
+        responses: {
+            /** @description The batch is written. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /** @example {
+                     *       "received": 4,
+                     *       "written": 4,
+                     *       "duplicates": 0,
+                     *       "by_type": {
+                     *         "touchpoint": 1,
+                     *         "conversion": 1,
+                     *         "metric": 1,
+                     *         "order": 1
+                     *       }
+                     *     } */
+                    "application/json": components["schemas"]["EventBatchResult"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["UnprocessableContent"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    listImports: {
+        parameters: {
+            query?: {
+                /**
+                 * @description The most items to return in one page.
+                 * @example 50
+                 */
+                limit?: components["parameters"]["Limit"];
+                /**
+                 * @description The opaque `next_cursor` of the previous page; omit it for the first page.
+                 * @example eyJjIjoiMjAyNi0wMS0wMlQwMzowNDowNS4wMDBaIiwiaSI6IjBiOWYzYzRlIn0
+                 */
+                cursor?: components["parameters"]["Cursor"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One page of imports. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /** @example {
+                     *       "data": [
+                     *         {
+                     *           "id": "41c7e9a2-6b3d-4f58-9e0a-1c2d3e4f5a6b",
+                     *           "kind": "stores",
+                     *           "format": "csv",
+                     *           "status": "succeeded",
+                     *           "file_name": "store.csv",
+                     *           "bytes": 45010,
+                     *           "rows_read": 1115,
+                     *           "rows_written": 1115,
+                     *           "rows_rejected": 0,
+                     *           "rejections": [],
+                     *           "error": null,
+                     *           "created_at": "2026-01-02T03:04:05.000Z",
+                     *           "started_at": "2026-01-02T03:04:05.100Z",
+                     *           "finished_at": "2026-01-02T03:04:06.000Z"
+                     *         }
+                     *       ],
+                     *       "next_cursor": null
+                     *     } */
+                    "application/json": components["schemas"]["ImportList"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    createImport: {
+        parameters: {
+            query: {
+                /**
+                 * @description What the rows are.
+                 * @example sales
+                 */
+                kind: components["schemas"]["ImportKind"];
+                /**
+                 * @description The name of the uploaded file, kept for display.
+                 * @example train.csv
+                 */
+                file_name?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /** @example Store,DayOfWeek,Date,Sales,Customers,Open,Promo,StateHoliday,SchoolHoliday
+                 *     1,5,2015-07-31,5263,555,1,1,0,1
+                 *      */
+                "text/csv": string;
+                /** @example {"external_id":"1001","currency":"EUR","status":"paid","total":"59.90","placed_at":"2026-03-01T09:31:00.000Z"}
+                 *      */
+                "application/x-ndjson": string;
+            };
+        };
+        responses: {
+            /** @description The file is stored and the import is queued. */
+            202: {
+                headers: {
+                    /**
+                     * @description The URL of the import's status.
+                     * @example /api/v1/imports/41c7e9a2-6b3d-4f58-9e0a-1c2d3e4f5a6b
+                     */
+                    Location?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /** @example {
+                     *       "id": "41c7e9a2-6b3d-4f58-9e0a-1c2d3e4f5a6b",
+                     *       "kind": "sales",
+                     *       "format": "csv",
+                     *       "status": "queued",
+                     *       "file_name": "train.csv",
+                     *       "bytes": 38057952,
+                     *       "rows_read": 0,
+                     *       "rows_written": 0,
+                     *       "rows_rejected": 0,
+                     *       "rejections": [],
+                     *       "error": null,
+                     *       "created_at": "2026-01-02T03:04:05.000Z",
+                     *       "started_at": null,
+                     *       "finished_at": null
+                     *     } */
+                    "application/json": components["schemas"]["Import"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    getImport: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The id of an import of the caller's tenant.
+                 * @example 41c7e9a2-6b3d-4f58-9e0a-1c2d3e4f5a6b
+                 */
+                importId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The import. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /** @example {
+                     *       "id": "41c7e9a2-6b3d-4f58-9e0a-1c2d3e4f5a6b",
+                     *       "kind": "sales",
+                     *       "format": "csv",
+                     *       "status": "running",
+                     *       "file_name": "train.csv",
+                     *       "bytes": 38057952,
+                     *       "rows_read": 250000,
+                     *       "rows_written": 249998,
+                     *       "rows_rejected": 2,
+                     *       "rejections": [
+                     *         {
+                     *           "row": 1042,
+                     *           "reason": "Date: not a date (2015-02-30)"
+                     *         },
+                     *         {
+                     *           "row": 90511,
+                     *           "reason": "Sales: not a non-negative number (-4)"
+                     *         }
+                     *       ],
+                     *       "error": null,
+                     *       "created_at": "2026-01-02T03:04:05.000Z",
+                     *       "started_at": "2026-01-02T03:04:05.100Z",
+                     *       "finished_at": null
+                     *     } */
+                    "application/json": components["schemas"]["Import"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
         };
     };

@@ -1,5 +1,6 @@
-import express, { type Express, type Request } from 'express';
+import express, { type Express } from 'express';
 import * as OpenApiValidator from 'express-openapi-validator';
+import { bodyRouter } from './platform/http/body.ts';
 import { docsRouter } from './platform/http/docs.ts';
 import { authMiddleware, type Authenticator } from './platform/http/auth.ts';
 import { expressHandler, type Handler, type OperationId, type RouteTable } from './platform/http/handler.ts';
@@ -37,16 +38,8 @@ export function buildApp(platform: Platform, domains: readonly Domain[], authent
   app.use('/docs', docsRouter(`${API_BASE}/openapi.json`));
   // Verifiers look for the key set at the well-known root; the contract's getJwks operation serves it.
   app.get('/.well-known/jwks.json', (_req, res) => res.redirect(308, `${API_BASE}/.well-known/jwks.json`));
-  app.use(
-    express.json({
-      limit: config.bodyLimitBytes,
-      type: ['application/json', 'application/*+json'],
-      // Webhook signatures are computed over the exact bytes received, never re-serialized JSON.
-      verify: (req, _res, buf) => {
-        (req as Request & { rawBody?: Buffer }).rawBody = buf;
-      },
-    }),
-  );
+  const ops = listOperations(spec);
+  app.use(API_BASE, bodyRouter(ops, config.ingestion.bodyLimits, config.bodyLimitBytes));
   app.use(
     OpenApiValidator.middleware({
       // The validator mutates the document it is given; it gets its own copy.
@@ -61,7 +54,7 @@ export function buildApp(platform: Platform, domains: readonly Domain[], authent
   const handlers = mergeRoutes(platform, domains, spec);
   const limits = createRequestLimits(platform.stores, config.limits);
   const router = express.Router();
-  for (const op of listOperations(spec)) {
+  for (const op of ops) {
     const handler = handlers.get(op.operationId);
     if (!handler) throw new Error(`no handler for ${op.operationId} (${op.method.toUpperCase()} ${op.path})`);
     router[op.method](op.expressPath, authMiddleware(op, authenticator, limits), expressHandler(handler, op, platform.db, platform.cipher));

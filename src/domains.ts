@@ -1,10 +1,12 @@
 import type { Domain } from './platform/domain.ts';
 import type { QueueDef } from './platform/jobs.ts';
+import { commerceDomain } from './commerce/index.ts';
 import { identityDomain } from './identity/index.ts';
+import { ingestionDomain } from './ingestion/index.ts';
 import { opsDomain } from './ops/index.ts';
 
 /** Every domain of the process, in the order their routes are mounted. */
-export const domains: readonly Domain[] = [opsDomain, identityDomain];
+export const domains: readonly Domain[] = [opsDomain, identityDomain, ingestionDomain, commerceDomain];
 
 /** Every queue of every domain: migrations install them, workers consume them. */
 export const allQueues: readonly QueueDef<never>[] = domains.flatMap((d) => d.queues);

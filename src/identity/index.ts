@@ -36,4 +36,6 @@ export const identityDomain: Domain = {
   },
 };
 
-export { ACCOUNT_EMAIL } from './context.ts';
+export { ACCOUNT_EMAIL, type RequestMeta } from './context.ts';
+export { recordAudit } from './audit.ts';
+export { metaOf } from './routes.ts';

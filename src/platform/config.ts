@@ -23,6 +23,26 @@ export interface Config {
   redisKeyPrefix: string;
   auth: AuthConfig;
   limits: LimitConfig;
+  ingestion: IngestionConfig;
+}
+
+export interface IngestionConfig {
+  /** Per-route body limits, by the name an operation gives in `x-body-limit`. */
+  bodyLimits: { webhook: number; events: number; import: number };
+  stripeToleranceSeconds: number;
+  /** How long a rotated-out secret stays valid unless the rotation says otherwise. */
+  secretOverlapSeconds: number;
+  /** Origins PayPal certificates may be fetched from; nothing else is ever requested. */
+  paypalCertOrigins: string[];
+  /** Extra trusted roots for PayPal certificate chains (PEM); none means the system's roots. */
+  paypalCaPem: string | null;
+  /** A regular expression the leaf certificate's subject name must match. */
+  paypalCertSubject: string;
+  /** Deliveries per source per minute; WooCommerce never retries, so its limit is generous. */
+  webhooksPerSourcePerMinute: number;
+  wooWebhooksPerSourcePerMinute: number;
+  normalizeRetryLimit: number;
+  normalizeRetryDelaySeconds: number;
 }
 
 export interface AuthConfig {
@@ -134,6 +154,44 @@ export function loadConfig(env: Env = process.env): Config {
       loginFailuresBeforeLockout: int(env, 'LOGIN_FAILURES_BEFORE_LOCKOUT', 10, 1, 1000),
       lockoutSeconds: int(env, 'LOGIN_LOCKOUT_SECONDS', 900, 1, 86_400),
     },
+    ingestion: ingestionConfig(env),
+  };
+}
+
+function list(env: Env, name: string, fallback: string[]): string[] {
+  const raw = str(env, name, null);
+  return raw === null ? fallback : raw.split(',').map((s) => s.trim()).filter((s) => s !== '');
+}
+
+// The host name PayPal's webhook signing certificates are issued to (live and sandbox).
+const DEFAULT_PAYPAL_SUBJECT = '^messageverificationcerts\\.(sandbox\\.)?paypal\\.com$';
+
+function ingestionConfig(env: Env): IngestionConfig {
+  const origins = list(env, 'PAYPAL_CERT_ORIGINS', ['https://api.paypal.com', 'https://api.sandbox.paypal.com', 'https://api-m.paypal.com', 'https://api-m.sandbox.paypal.com']);
+  for (const o of origins) {
+    let u: URL;
+    try {
+      u = new URL(o);
+    } catch {
+      throw new ConfigError(`PAYPAL_CERT_ORIGINS must list origins such as https://api.paypal.com (got "${o}")`);
+    }
+    if (u.origin !== o) throw new ConfigError(`PAYPAL_CERT_ORIGINS must list bare origins, scheme://host[:port] (got "${o}")`);
+  }
+  return {
+    bodyLimits: {
+      webhook: int(env, 'WEBHOOK_BODY_LIMIT_BYTES', 1024 * 1024, 1024, 64 * 1024 * 1024),
+      events: int(env, 'EVENTS_BODY_LIMIT_BYTES', 8 * 1024 * 1024, 1024, 256 * 1024 * 1024),
+      import: int(env, 'IMPORT_MAX_BYTES', 512 * 1024 * 1024, 1024, 64 * 1024 * 1024 * 1024),
+    },
+    stripeToleranceSeconds: int(env, 'STRIPE_TOLERANCE_SECONDS', 300, 1, 86_400),
+    secretOverlapSeconds: int(env, 'SOURCE_SECRET_OVERLAP_SECONDS', 86_400, 0, 30 * 86_400),
+    paypalCertOrigins: origins,
+    paypalCaPem: str(env, 'PAYPAL_CA_PEM', null),
+    paypalCertSubject: str(env, 'PAYPAL_CERT_SUBJECT', DEFAULT_PAYPAL_SUBJECT) ?? DEFAULT_PAYPAL_SUBJECT,
+    webhooksPerSourcePerMinute: int(env, 'RATE_LIMIT_WEBHOOKS_PER_SOURCE_PER_MINUTE', 6000, 1, 10_000_000),
+    wooWebhooksPerSourcePerMinute: int(env, 'RATE_LIMIT_WOO_WEBHOOKS_PER_SOURCE_PER_MINUTE', 60_000, 1, 10_000_000),
+    normalizeRetryLimit: int(env, 'NORMALIZE_RETRY_LIMIT', 5, 0, 100),
+    normalizeRetryDelaySeconds: int(env, 'NORMALIZE_RETRY_DELAY_SECONDS', 5, 1, 3600),
   };
 }
 

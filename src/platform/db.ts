@@ -13,6 +13,8 @@ export type Trx = Transaction<Database>;
 
 // int8 and numeric come back as strings by default; counts and sums here fit in a double.
 pg.types.setTypeParser(pg.types.builtins.INT8, (v) => Number(v));
+// Calendar dates stay 'YYYY-MM-DD' strings: a JS Date would shift them by the process's time zone.
+pg.types.setTypeParser(pg.types.builtins.DATE, (v) => v);
 
 /** Opens a pooled Kysely instance on a connection string. */
 export function createDb(connectionString: string, max: number, applicationName = 'tideline'): Db {

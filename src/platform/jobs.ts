@@ -4,6 +4,7 @@ import { APP_ROLE, type Db, type Trx } from './db.ts';
 import { withTenant } from './tenancy.ts';
 import type { Logger } from './log.ts';
 import type { FieldCipher } from './crypto/index.ts';
+import type { Config } from './config.ts';
 
 export const JOB_SCHEMA = 'pgboss';
 
@@ -18,6 +19,9 @@ export interface JobContext {
   retryCount: number;
   cipher: FieldCipher;
   log: Logger;
+  config: Config;
+  /** To enqueue follow-up jobs inside the job's own transaction. */
+  boss: PgBoss;
 }
 
 /** One queue: its retry policy, how its payload is checked, and what a job does. */
@@ -30,11 +34,23 @@ export interface QueueDef<P extends TenantPayload = TenantPayload> {
   expireInSeconds?: number;
   /** Payloads arrive as `unknown` (another version of the code may have written them): check them. */
   parse(data: unknown): P;
-  handle(trx: Trx, payload: P, job: JobContext): Promise<void>;
+  /** The work, in one transaction of the payload's tenant: it commits, or nothing happened. */
+  handle?(trx: Trx, payload: P, job: JobContext): Promise<void>;
+  /**
+   * Instead of `handle`, for long jobs that commit as they go (imports report progress): gets the
+   * pool and opens its own tenant transactions.
+   */
+  run?(db: Db, payload: P, job: JobContext): Promise<void>;
+  /**
+   * Called in a fresh tenant transaction when an attempt failed; answering true parks the job
+   * (the domain recorded it, say as a dead letter) instead of leaving it to pg-boss's retries.
+   */
+  onError?(this: void, trx: Trx, payload: P, error: unknown, job: JobContext): Promise<boolean>;
 }
 
 /** Defines a queue; the identity function exists so the payload type is inferred once. */
 export function defineQueue<P extends TenantPayload>(def: QueueDef<P>): QueueDef<P> {
+  if ((def.handle === undefined) === (def.run === undefined)) throw new Error(`queue ${def.name} needs exactly one of handle and run`);
   return def;
 }
 
@@ -111,20 +127,24 @@ export async function startWorkers(
   boss: PgBoss,
   appDb: Db,
   queues: readonly QueueDef<never>[],
-  log: Logger,
-  cipher: FieldCipher,
+  services: { log: Logger; cipher: FieldCipher; config: Config },
   opts: { concurrency?: number; pollingIntervalSeconds?: number } = {},
 ): Promise<void> {
+  const { log } = services;
   for (const q of queues as readonly QueueDef[]) {
     await boss.work(q.name, { localConcurrency: opts.concurrency ?? 2, batchSize: 1, pollingIntervalSeconds: opts.pollingIntervalSeconds ?? 2 }, async (jobs: Job<unknown>[]) => {
       for (const job of jobs) {
         const payload = q.parse(job.data);
+        const ctx: JobContext = { id: job.id, retryCount: job.retryCount, boss, ...services };
         const started = Date.now();
         try {
-          await withTenant(appDb, payload.tenantId, (trx) => q.handle(trx, payload, { id: job.id, retryCount: job.retryCount, cipher, log }));
+          if (q.run) await q.run(appDb, payload, ctx);
+          else if (q.handle) await withTenant(appDb, payload.tenantId, (trx) => (q.handle as NonNullable<QueueDef['handle']>)(trx, payload, ctx));
           log.debug({ queue: q.name, jobId: job.id, ms: Date.now() - started }, 'job done');
         } catch (err) {
           log.warn({ queue: q.name, jobId: job.id, retryCount: job.retryCount, err }, 'job failed');
+          const onError = q.onError;
+          if (onError && (await withTenant(appDb, payload.tenantId, (trx) => onError(trx, payload, err, ctx)))) continue;
           throw err;
         }
       }

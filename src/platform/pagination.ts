@@ -1,3 +1,4 @@
+import { sql, type RawBuilder, type SqlBool } from 'kysely';
 import { badRequest } from './errors.ts';
 
 /** A keyset position: the sort timestamp and id of the last row of the previous page. */
@@ -36,4 +37,9 @@ export function page<T>(rows: T[], limit: number, key: (row: T) => [Date | strin
   const items = rows.slice(0, limit);
   const last = items[items.length - 1];
   return { items, next: rows.length > limit && last ? encodeCursor(...key(last)) : null };
+}
+
+/** The keyset condition for a newest-first page: rows strictly before the cursor's (time, id). */
+export function before(cursor: Cursor, atColumn: string, idColumn: string): RawBuilder<SqlBool> {
+  return sql<SqlBool>`(${sql.ref(atColumn)}, ${sql.ref(idColumn)}) < (${new Date(cursor.at)}, ${cursor.id}::uuid)`;
 }

@@ -6,6 +6,7 @@ import { createBoss, type QueueDef } from './jobs.ts';
 import type { Logger } from './log.ts';
 import { migrate } from './migrate.ts';
 import { createStores, type Stores } from './redis.ts';
+import { createMetrics, type Metrics } from './metrics.ts';
 import { FieldCipher, devBlindIndexKey, devKeyRing, parseBlindIndexKey, parseKeyRing } from './crypto/index.ts';
 
 /** The long-lived resources every domain is given: the app-role database, jobs, shared stores. */
@@ -16,6 +17,7 @@ export interface Platform {
   boss: PgBoss;
   stores: Stores;
   cipher: FieldCipher;
+  metrics: Metrics;
   /** Seed the demo tenant: DEMO_SEED, or by default on the embedded database. */
   demoSeed: boolean;
   /** Whether pg-boss has started and not stopped (readiness reports it). */
@@ -56,6 +58,7 @@ export async function startPlatform(config: Config, log: Logger, queues: readonl
   running = true;
   return {
     config, log, db, boss, stores, cipher, ownerUrl, appUrl, embedded,
+    metrics: createMetrics(),
     demoSeed: config.auth.demoSeed ?? embedded !== null,
     jobsRunning: () => running,
     async close() {

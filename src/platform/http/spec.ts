@@ -16,7 +16,17 @@ export interface OperationInfo {
   tags: string[];
   /** Declares the Idempotency-Key header: the platform stores and replays its responses. */
   idempotent: boolean;
+  /**
+   * How the body is read (`x-body-mode`): parsed JSON (the default), the raw bytes kept beside the
+   * parsed body (signed webhooks), or left to the handler to stream (uploads).
+   */
+  bodyMode: BodyMode;
+  /** The named body limit of the operation (`x-body-limit`), or null for the default one. */
+  bodyLimit: string | null;
 }
+
+export type BodyMode = 'json' | 'raw' | 'stream';
+const BODY_MODES: readonly string[] = ['json', 'raw', 'stream'];
 
 const METHODS = ['get', 'post', 'put', 'patch', 'delete'] as const;
 
@@ -51,6 +61,8 @@ export function listOperations(spec: OpenApiDocument): OperationInfo[] {
         scopes: strings(op['x-scopes']),
         tags: strings(op.tags),
         idempotent: declaresIdempotencyKey(spec, op.parameters),
+        bodyMode: bodyModeOf(operationId, op['x-body-mode']),
+        bodyLimit: typeof op['x-body-limit'] === 'string' ? op['x-body-limit'] : null,
       });
     }
   }
@@ -64,4 +76,10 @@ function declaresIdempotencyKey(spec: OpenApiDocument, params: unknown): boolean
     const resolved = p.$ref ? components[p.$ref.replace('#/components/parameters/', '')] : p;
     return resolved?.in === 'header' && resolved.name?.toLowerCase() === 'idempotency-key';
   });
+}
+
+function bodyModeOf(operationId: string, v: unknown): BodyMode {
+  if (v === undefined) return 'json';
+  if (typeof v !== 'string' || !BODY_MODES.includes(v)) throw new Error(`${operationId}: x-body-mode must be one of ${BODY_MODES.join(', ')}`);
+  return v as BodyMode;
 }

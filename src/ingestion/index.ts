@@ -1,0 +1,31 @@
+import type { Domain } from '../platform/domain.ts';
+import type { Platform } from '../platform/runtime.ts';
+import type { IngestionDeps } from './context.ts';
+import { ingestionQueues } from './jobs.ts';
+import { createPaypalCertificateSource } from './providers/index.ts';
+import { ingestionRoutes } from './routes.ts';
+
+const cache = new WeakMap<Platform, IngestionDeps>();
+
+/** The ingestion services of a platform, built once per platform. */
+export function ingestionDeps(p: Platform): IngestionDeps {
+  let d = cache.get(p);
+  if (!d) {
+    const cfg = p.config.ingestion;
+    const certificates = createPaypalCertificateSource({
+      allowedOrigins: cfg.paypalCertOrigins,
+      trustedCaPems: cfg.paypalCaPem ? (cfg.paypalCaPem.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? []) : null,
+      subjectPattern: new RegExp(cfg.paypalCertSubject, 'i'),
+    });
+    d = { config: p.config, db: p.db, log: p.log, stores: p.stores, cipher: p.cipher, boss: p.boss, metrics: p.metrics, certificates };
+    cache.set(p, d);
+  }
+  return d;
+}
+
+/** Sources and verified webhooks, the raw event store, dead letters and replay, batch events, imports. */
+export const ingestionDomain: Domain = {
+  name: 'ingestion',
+  routes: (p) => ingestionRoutes(ingestionDeps(p)),
+  queues: ingestionQueues,
+};
