@@ -2,6 +2,7 @@
  * Validating readers over one row's values, shared by the sales, stores and orders mappers. CSV
  * gives every value as text and NDJSON as any JSON, so each reader takes both ("7" and 7), counts
  * null and "" (an empty cell) as absent, and throws a RowError naming the column and the value.
+ * NDJSON strings are trimmed like CSV cells, so the same value reads the same in either format.
  */
 import { parseDay, parseInstant } from './calendar.ts';
 import { decimalProblem, type DecimalRule } from './decimal.ts';
@@ -39,10 +40,11 @@ export class Fields {
     throw new RowError(this.name(key), value === undefined ? problem : `${problem} (${show(value)})`);
   }
 
-  /** The raw value; undefined when missing, null or "" (an empty CSV cell). */
+  /** The raw value, strings trimmed as csv-parse trims cells; undefined when missing, null or blank (an empty cell). */
   get(key: string): unknown {
     const v = Object.hasOwn(this.#values, key) ? this.#values[key] : undefined;
-    return v === null || v === '' ? undefined : v;
+    const value = typeof v === 'string' ? v.trim() : v;
+    return value === null || value === '' ? undefined : value;
   }
 
   /** True when the column holds a value. */
@@ -119,7 +121,7 @@ export class Fields {
     return this.has(key) ? this.decimal(key, rule) : null;
   }
 
-  /** A required calendar day, YYYY-MM-DD. */
+  /** A required calendar day written YYYY-MM-DD, as its UTC midnight. */
   day(key: string): Date {
     const v = this.#scalar(key, 'not a date');
     return parseDay(v) ?? this.fail(key, 'not a date', v);
