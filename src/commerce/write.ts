@@ -2,6 +2,7 @@ import { sql } from 'kysely';
 import type { FieldCipher } from '../platform/crypto/index.ts';
 import type { Trx } from '../platform/db.ts';
 import type { CanonicalCustomer, CanonicalOrder, CanonicalProduct, CanonicalRefund, CommerceChange, OrderStatus } from './model.ts';
+import { COUNTED_STATUSES, refreshRollups, touchesOfOrders, type Touch } from './rollups.ts';
 import './tables.ts';
 
 /** Where canonical rows come from: the source (null for the batch API and imports) and its tenant. */
@@ -11,6 +12,8 @@ export interface WriteContext {
   /** The store every order of this source belongs to, when the source is one store. */
   storeId: string | null;
   cipher: FieldCipher;
+  /** Collects every moment whose rollup buckets changed, for cache invalidation after commit. */
+  touched?: Touch[];
 }
 
 /** What a write changed, for callers that count or invalidate. */
@@ -197,6 +200,8 @@ export async function writeOrders(trx: Trx, ctx: WriteContext, orders: readonly 
   if (list.length === 0) return [];
   const customers = await writeCustomers(trx, ctx, list.flatMap((o) => (o.customer ? [o.customer] : [])));
   const stores = ctx.storeId ? new Map<string, string>() : await resolveStores(trx, ctx.tenantId, list.flatMap((o) => (o.storeExternalId ? [o.storeExternalId] : [])));
+  const existing = await trx.selectFrom('orders').select(['id', 'customer_id']).where(sourceIs(ctx.sourceId)).where('external_id', 'in', list.map((o) => o.externalId)).execute();
+  const before = await touchesOfOrders(trx, existing.map((o) => o.id));
   const full = list.filter((o) => !o.paymentOnly);
   const fullIds = await upsertOrders(trx, ctx, full, false, customers, stores);
   const paymentIds = await upsertOrders(trx, ctx, list.filter((o) => o.paymentOnly), true, customers, stores);
@@ -206,7 +211,21 @@ export async function writeOrders(trx: Trx, ctx: WriteContext, orders: readonly 
   if (ids.length === 0) return [];
   await attachRefunds(trx, ctx, ids);
   await settleRefunds(trx, ids);
+  await ordersChanged(trx, ctx, ids, before, existing.flatMap((o) => (o.customer_id ? [o.customer_id] : [])));
   return ids;
+}
+
+/**
+ * Everything derived from orders, brought up to date in the same transaction: the rollup buckets
+ * the orders left and entered, and the first-order time of their customers (before and after).
+ */
+async function ordersChanged(trx: Trx, ctx: WriteContext, orderIds: readonly string[], before: readonly Touch[] = [], formerCustomers: readonly string[] = []): Promise<void> {
+  const touches = [...before, ...(await touchesOfOrders(trx, orderIds))];
+  await refreshRollups(trx, touches);
+  ctx.touched?.push(...touches);
+  await sql`update customers c set first_order_at = (
+        select min(o.placed_at) from orders o where o.customer_id = c.id and o.status in (${sql.raw(COUNTED_STATUSES.map((x) => `'${x}'`).join(', '))}))
+      where c.id = any(${[...formerCustomers]}::uuid[]) or c.id in (select customer_id from orders where id = any(${[...orderIds]}::uuid[]) and customer_id is not null)`.execute(trx);
 }
 
 async function writeLines(trx: Trx, ctx: WriteContext, orders: readonly CanonicalOrder[], orderIds: Map<string, string>): Promise<void> {
@@ -294,6 +313,7 @@ export async function writeRefunds(trx: Trx, ctx: WriteContext, refunds: readonl
   const ids = orders.map((o) => o.id);
   await attachRefunds(trx, ctx, ids);
   await settleRefunds(trx, ids);
+  await ordersChanged(trx, ctx, ids);
   return ids;
 }
 
@@ -318,6 +338,7 @@ async function writeOrderStatus(trx: Trx, ctx: WriteContext, c: Extract<Commerce
       .where('id', '=', existing.id)
       .execute();
     await settleRefunds(trx, [existing.id]);
+    await ordersChanged(trx, ctx, [existing.id]);
     return [existing.id];
   }
   if (c.amount === null || c.currency === null) throw new Error(`order ${c.orderExternalId} is not known yet`);
@@ -339,7 +360,9 @@ async function writeOrderDeleted(trx: Trx, ctx: WriteContext, c: Extract<Commerc
     .where('external_id', '=', c.orderExternalId)
     .returning('id')
     .execute();
-  return rows.map((r) => r.id);
+  const ids = rows.map((r) => r.id);
+  await ordersChanged(trx, ctx, ids);
+  return ids;
 }
 
 /** Applies a list of canonical changes in the caller's transaction; idempotent and order-insensitive. */

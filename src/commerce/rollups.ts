@@ -1,0 +1,109 @@
+import { sql, type RawBuilder } from 'kysely';
+import type { Trx } from '../platform/db.ts';
+
+/** The store under which orders without one are rolled up. */
+export const NO_STORE = '00000000-0000-0000-0000-000000000000';
+
+/** The order statuses whose orders count as sales (placed and paid for). */
+export const COUNTED_STATUSES = ['paid', 'fulfilled', 'partially_refunded', 'refunded'] as const;
+
+/** A moment whose buckets may have changed, for a store (null: no store). */
+export interface Touch {
+  storeId: string | null;
+  at: Date | string;
+}
+
+const COUNTED = sql.raw(COUNTED_STATUSES.map((s) => `'${s}'`).join(', '));
+const TENANT = sql.raw(`current_setting('app.tenant_id')::uuid`);
+
+/**
+ * The buckets to recompute, one row each: store, bucket key, and the instant range it covers.
+ * Hours are UTC; days are local days of the store's time zone (the tenant's without a store).
+ */
+function bucketsCte(kind: 'hour' | 'day', stores: (string | null)[], ats: string[]): RawBuilder<unknown> {
+  const touches = sql`select distinct coalesce(s, ${NO_STORE}::uuid) as s, a from unnest(${stores}::uuid[], ${ats}::timestamptz[]) as x(s, a)`;
+  if (kind === 'hour') {
+    return sql`b as (select distinct s, date_trunc('hour', a) as k, date_trunc('hour', a) as lo, date_trunc('hour', a) + interval '1 hour' as hi from (${touches}) t)`;
+  }
+  return sql`z as (
+      select distinct t.s, (t.a at time zone tz.name)::date as k, tz.name
+      from (${touches}) t
+      cross join lateral (select coalesce((select timezone from stores where id = t.s), (select timezone from tenants where id = ${TENANT})) as name) tz
+    ), b as (select s, k, (k::timestamp at time zone name) as lo, ((k + 1)::timestamp at time zone name) as hi from z)`;
+}
+
+/** Recomputes one rollup table's buckets from the orders and refunds rows: correct whatever changed, however often. */
+async function refreshTable(trx: Trx, kind: 'hour' | 'day', stores: (string | null)[], ats: string[]): Promise<void> {
+  const table = sql.table(kind === 'hour' ? 'sales_hourly' : 'sales_daily');
+  const col = sql.ref(kind);
+  const b = bucketsCte(kind, stores, ats);
+  await sql`with ${b} delete from ${table} r using b where r.tenant_id = ${TENANT} and r.store_id = b.s and r.${col} = b.k`.execute(trx);
+  await sql`with ${b}
+    insert into ${table} (tenant_id, store_id, currency, channel, ${col}, orders, gross, units, refunds, refund_count)
+    select ${TENANT}, s, currency, channel, k, sum(n), sum(g), sum(u), sum(rf), sum(rc) from (
+      select b.s, b.k, o.currency, coalesce(o.channel, '') as channel, count(*) as n, sum(o.total) as g, sum(o.units) as u, 0::numeric as rf, 0 as rc
+        from b join orders o on o.tenant_id = ${TENANT} and o.store_id = b.s and o.placed_at >= b.lo and o.placed_at < b.hi
+        where b.s <> ${NO_STORE}::uuid and o.status in (${COUNTED}) group by 1, 2, 3, 4
+      union all
+      select b.s, b.k, o.currency, coalesce(o.channel, ''), count(*), sum(o.total), sum(o.units), 0, 0
+        from b join orders o on o.tenant_id = ${TENANT} and o.store_id is null and o.placed_at >= b.lo and o.placed_at < b.hi
+        where b.s = ${NO_STORE}::uuid and o.status in (${COUNTED}) group by 1, 2, 3, 4
+      union all
+      select b.s, b.k, r.currency, coalesce(o.channel, ''), 0, 0, 0, sum(r.amount), count(*)
+        from b join refunds r on r.tenant_id = ${TENANT} and r.refunded_at >= b.lo and r.refunded_at < b.hi
+        join orders o on o.id = r.order_id and coalesce(o.store_id, ${NO_STORE}::uuid) = b.s
+        group by 1, 2, 3, 4
+    ) x group by s, k, currency, channel`.execute(trx);
+}
+
+/** Brings the hourly and daily rollups of every touched bucket up to date, in the caller's transaction. */
+export async function refreshRollups(trx: Trx, touches: readonly Touch[]): Promise<void> {
+  if (touches.length === 0) return;
+  const stores = touches.map((t) => t.storeId);
+  const ats = touches.map((t) => (typeof t.at === 'string' ? t.at : t.at.toISOString()));
+  await refreshTable(trx, 'hour', stores, ats);
+  await refreshTable(trx, 'day', stores, ats);
+}
+
+/**
+ * Where an order's figures land: its placement and each of its refunds, under its store. Read
+ * before a change (the buckets it leaves) and after (the buckets it enters).
+ */
+export async function touchesOfOrders(trx: Trx, orderIds: readonly string[]): Promise<Touch[]> {
+  if (orderIds.length === 0) return [];
+  const r = await sql<{ store_id: string | null; at: Date }>`
+    select o.store_id, o.placed_at as at from orders o where o.id = any(${[...orderIds]}::uuid[])
+    union
+    select o.store_id, r.refunded_at from refunds r join orders o on o.id = r.order_id where r.order_id = any(${[...orderIds]}::uuid[])`.execute(trx);
+  return r.rows.map((x) => ({ storeId: x.store_id, at: x.at }));
+}
+
+/** The bucket of an instant: the UTC hour, or the local day in the store's (else the tenant's) time zone. */
+function bucketOf(kind: 'hour' | 'day', at: RawBuilder<unknown>, store: RawBuilder<unknown>): RawBuilder<unknown> {
+  if (kind === 'hour') return sql`date_trunc('hour', ${at})`;
+  return sql`(${at} at time zone coalesce((select timezone from stores where id = ${store}), (select timezone from tenants where id = ${TENANT})))::date`;
+}
+
+/**
+ * Recomputes the rollups of some stores, or of the whole tenant, straight from the orders and
+ * refunds rows (the rebuild command, a store's time zone change): one aggregate per table, not a
+ * bucket at a time.
+ */
+export async function rebuildRollups(trx: Trx, storeIds: readonly string[] | 'all'): Promise<void> {
+  const store = sql`coalesce(o.store_id, ${NO_STORE}::uuid)`;
+  const only = storeIds === 'all' ? sql`true` : sql`${store} = any(${[...storeIds]}::uuid[])`;
+  for (const kind of ['hour', 'day'] as const) {
+    const table = sql.table(kind === 'hour' ? 'sales_hourly' : 'sales_daily');
+    const col = sql.ref(kind);
+    await sql`delete from ${table} where tenant_id = ${TENANT} and ${storeIds === 'all' ? sql`true` : sql`store_id = any(${[...storeIds]}::uuid[])`}`.execute(trx);
+    await sql`insert into ${table} (tenant_id, store_id, currency, channel, ${col}, orders, gross, units, refunds, refund_count)
+      select ${TENANT}, s, currency, channel, k, sum(n), sum(g), sum(u), sum(rf), sum(rc) from (
+        select ${store} as s, ${bucketOf(kind, sql`o.placed_at`, store)} as k, o.currency, coalesce(o.channel, '') as channel,
+               count(*) as n, sum(o.total) as g, sum(o.units) as u, 0::numeric as rf, 0 as rc
+          from orders o where o.tenant_id = ${TENANT} and ${only} and o.status in (${COUNTED}) group by 1, 2, 3, 4
+        union all
+        select ${store}, ${bucketOf(kind, sql`r.refunded_at`, store)}, r.currency, coalesce(o.channel, ''), 0, 0, 0, sum(r.amount), count(*)
+          from refunds r join orders o on o.id = r.order_id where r.tenant_id = ${TENANT} and ${only} group by 1, 2, 3, 4
+      ) x group by s, k, currency, channel`.execute(trx);
+  }
+}
