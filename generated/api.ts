@@ -725,6 +725,223 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/stores": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List stores
+         * @description The tenant's stores, newest first; archived ones only when asked.
+         */
+        get: operations["listStores"];
+        put?: never;
+        /**
+         * Create a store
+         * @description Adds a store to the catalog. Its external id is unique in the tenant (409 when taken).
+         */
+        post: operations["createStore"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/stores/{storeId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The id of a store of the caller's tenant.
+                 * @example 1b2c3d4e-5f60-4718-8293-a4b5c6d7e8f9
+                 */
+                storeId: components["parameters"]["StoreId"];
+            };
+            cookie?: never;
+        };
+        /**
+         * Read a store
+         * @description One store of the tenant, archived or not.
+         */
+        get: operations["getStore"];
+        put?: never;
+        post?: never;
+        /**
+         * Archive a store
+         * @description Archives the store; its orders and figures stay. Archiving twice is the same as once.
+         */
+        delete: operations["archiveStore"];
+        options?: never;
+        head?: never;
+        /**
+         * Change a store
+         * @description Changes a store's attributes. Changing its time zone moves its daily figures to the new
+         *     local days (the store's daily rollups are rebuilt in the same transaction).
+         *
+         */
+        patch: operations["updateStore"];
+        trace?: never;
+    };
+    "/orders": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List orders
+         * @description The tenant's orders, newest placed first.
+         */
+        get: operations["listOrders"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/orders/{orderId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Read an order with its lines and refunds
+         * @description One order of the tenant.
+         */
+        get: operations["getOrder"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/customers": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List customers
+         * @description The tenant's customers, newest first. Email and name are personal data: admins and
+         *     analysts see them; viewers and API keys see them masked (`a***@example.com`).
+         *
+         */
+        get: operations["listCustomers"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/customers/{customerId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Read a customer
+         * @description One customer of the tenant; personal data masked for viewers and API keys.
+         */
+        get: operations["getCustomer"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/products": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List products
+         * @description The tenant's products, newest first.
+         */
+        get: operations["listProducts"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/kpis": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * KPIs for a period, against the previous equal period
+         * @description Gross revenue, net revenue (after refunds), orders, units, average order value, distinct
+         *     customers, new and returning customers, and refund rate (refunds ÷ gross revenue) for
+         *     `[from, to)`, each with the
+         *     same figure for the previous period of equal length and the change. Money figures are
+         *     per currency (one group per currency); with `group_by` also per store or per sales
+         *     channel. Where stores report daily figures (Rossmann imports), `reported` adds their
+         *     sales, customers and open days.
+         *
+         *     Counted orders are those paid, fulfilled or (partially) refunded; refunds count in the
+         *     period they happen. Periods are at most 3 years.
+         *
+         */
+        get: operations["getKpis"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/sales/timeseries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A sales time series
+         * @description One metric by `hour`, `day`, `week` (ISO, from Monday) or `month` over `[from, to)`, in the
+         *     store's time zone (the tenant's for all stores): a day bucket is a local day, not a UTC
+         *     day. Buckets with no data are filled with zero and marked `filled: true`. Money metrics
+         *     are one series per currency. `reported_sales` and `reported_customers` are the daily
+         *     figures stores report (Rossmann imports), from `day` buckets up. At most 10,000 points.
+         *
+         */
+        get: operations["getSalesTimeseries"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -1491,6 +1708,269 @@ export interface components {
             data: components["schemas"]["Import"][];
             next_cursor: components["schemas"]["NextCursor"];
         };
+        /**
+         * @description Whether the store trades.
+         * @enum {string}
+         */
+        StoreStatus: "open" | "closed";
+        /** @description A store of the tenant. */
+        Store: {
+            /** Format: uuid */
+            id: string;
+            /** @description The store's id where it comes from (a Rossmann store number, a shop domain). */
+            external_id: string;
+            name: string;
+            store_type: string | null;
+            assortment: string | null;
+            /** @description An IANA time zone; daily figures are its local days. */
+            timezone: string;
+            currency: string | null;
+            /** @description Metres to the nearest competitor. */
+            competition_distance: number | null;
+            /** Format: date */
+            competition_open_since: string | null;
+            /** @description Whether the store takes part in the continuing promotion. */
+            promo2: boolean;
+            /** Format: date */
+            promo2_since: string | null;
+            /** @description Months the continuing promotion restarts, e.g. `Jan,Apr,Jul,Oct`. */
+            promo_interval: string | null;
+            status: components["schemas"]["StoreStatus"];
+            /** @enum {string} */
+            created_via: "api" | "import" | "ingestion";
+            /** Format: date-time */
+            archived_at: string | null;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            updated_at: string;
+        };
+        /** @description One page of stores. */
+        StoreList: {
+            data: components["schemas"]["Store"][];
+            next_cursor: components["schemas"]["NextCursor"];
+        };
+        /** @description A new store. */
+        CreateStoreRequest: {
+            external_id: string;
+            name: string;
+            store_type?: string | null;
+            assortment?: string | null;
+            timezone?: string;
+            currency?: string | null;
+            competition_distance?: number | null;
+            /** Format: date */
+            competition_open_since?: string | null;
+            promo2?: boolean;
+            /** Format: date */
+            promo2_since?: string | null;
+            promo_interval?: string | null;
+            status?: components["schemas"]["StoreStatus"];
+        };
+        /** @description The attributes to change; at least one. */
+        UpdateStoreRequest: {
+            name?: string;
+            store_type?: string | null;
+            assortment?: string | null;
+            timezone?: string;
+            currency?: string | null;
+            competition_distance?: number | null;
+            /** Format: date */
+            competition_open_since?: string | null;
+            promo2?: boolean;
+            /** Format: date */
+            promo2_since?: string | null;
+            promo_interval?: string | null;
+            status?: components["schemas"]["StoreStatus"];
+        };
+        /**
+         * @description An order's state; `deleted` when the platform deleted it.
+         * @enum {string}
+         */
+        OrderState: "pending" | "paid" | "fulfilled" | "cancelled" | "refunded" | "partially_refunded" | "deleted";
+        /** @description An order without its lines. */
+        OrderSummary: {
+            /** Format: uuid */
+            id: string;
+            external_id: string;
+            order_number: string | null;
+            /**
+             * Format: uuid
+             * @description The ingestion source; null for the batch API and imports.
+             */
+            source_id: string | null;
+            /** Format: uuid */
+            store_id: string | null;
+            /** Format: uuid */
+            customer_id: string | null;
+            channel: string | null;
+            currency: string;
+            status: components["schemas"]["OrderState"];
+            subtotal: string;
+            discount_total: string;
+            tax_total: string;
+            shipping_total: string;
+            total: string;
+            refunded_total: string;
+            units: number;
+            /** Format: date-time */
+            placed_at: string;
+            /** Format: date-time */
+            cancelled_at: string | null;
+            /** Format: date-time */
+            updated_at: string;
+        };
+        /** @description One page of orders. */
+        OrderList: {
+            data: components["schemas"]["OrderSummary"][];
+            next_cursor: components["schemas"]["NextCursor"];
+        };
+        /** @description An order with its lines and refunds. */
+        OrderDetail: {
+            order: components["schemas"]["OrderSummary"];
+            lines: {
+                position: number;
+                external_id: string | null;
+                /** Format: uuid */
+                product_id: string | null;
+                sku: string | null;
+                title: string | null;
+                quantity: number;
+                unit_price: string;
+                total: string;
+            }[];
+            refunds: {
+                /** Format: uuid */
+                id: string;
+                external_id: string;
+                amount: string;
+                currency: string;
+                reason: string | null;
+                /** Format: date-time */
+                refunded_at: string;
+            }[];
+        };
+        /** @description A customer; email and name are masked unless the caller may see personal data. */
+        Customer: {
+            /** Format: uuid */
+            id: string;
+            external_id: string;
+            /** Format: uuid */
+            source_id: string | null;
+            email: string | null;
+            name: string | null;
+            /** @description Whether email and name are masked. */
+            masked: boolean;
+            /** Format: date-time */
+            first_order_at: string | null;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            updated_at: string;
+        };
+        /** @description One page of customers. */
+        CustomerList: {
+            data: components["schemas"]["Customer"][];
+            next_cursor: components["schemas"]["NextCursor"];
+        };
+        /** @description A product. */
+        Product: {
+            /** Format: uuid */
+            id: string;
+            external_id: string;
+            /** Format: uuid */
+            source_id: string | null;
+            title: string;
+            sku: string | null;
+            price: string | null;
+            currency: string | null;
+            status: string | null;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            updated_at: string;
+        };
+        /** @description One page of products. */
+        ProductList: {
+            data: components["schemas"]["Product"][];
+            next_cursor: components["schemas"]["NextCursor"];
+        };
+        /** @description A money figure for the period, the previous period, and the change (percent null when the previous is zero). */
+        MoneyKpi: {
+            value: string;
+            previous: string;
+            change: string;
+            change_pct: number | null;
+        };
+        /** @description A count or ratio for the period, the previous period, and the change (percent null when the previous is zero). */
+        NumberKpi: {
+            value: number;
+            previous: number;
+            change: number;
+            change_pct: number | null;
+        };
+        /** @description The KPIs of one currency (and store or channel, with `group_by`). */
+        KpiGroup: {
+            currency: string;
+            /** Format: uuid */
+            store_id: string | null;
+            channel: string | null;
+            gross_revenue: components["schemas"]["MoneyKpi"];
+            net_revenue: components["schemas"]["MoneyKpi"];
+            refunds: components["schemas"]["MoneyKpi"];
+            orders: components["schemas"]["NumberKpi"];
+            units: components["schemas"]["NumberKpi"];
+            average_order_value: components["schemas"]["MoneyKpi"];
+            customers: components["schemas"]["NumberKpi"];
+            new_customers: components["schemas"]["NumberKpi"];
+            returning_customers: components["schemas"]["NumberKpi"];
+            refund_rate: components["schemas"]["NumberKpi"];
+        };
+        /** @description KPIs for a period and the previous equal period. */
+        KpiReport: {
+            /** Format: date-time */
+            from: string;
+            /** Format: date-time */
+            to: string;
+            /** Format: date-time */
+            previous_from: string;
+            /** Format: date-time */
+            previous_to: string;
+            groups: components["schemas"]["KpiGroup"][];
+            /** @description What stores reported per day (Rossmann imports); null when none did in either period. */
+            reported: null | {
+                sales: components["schemas"]["NumberKpi"];
+                customers: components["schemas"]["NumberKpi"];
+                open_days: components["schemas"]["NumberKpi"];
+            };
+        };
+        /**
+         * @description The measure of a series.
+         * @enum {string}
+         */
+        SeriesMetric: "gross_revenue" | "net_revenue" | "refunds" | "orders" | "units" | "reported_sales" | "reported_customers";
+        /** @description A time series, one per currency for money metrics. */
+        SalesSeries: {
+            metric: components["schemas"]["SeriesMetric"];
+            /** @enum {string} */
+            bucket: "hour" | "day" | "week" | "month";
+            timezone: string;
+            /** Format: date-time */
+            from: string;
+            /** Format: date-time */
+            to: string;
+            series: {
+                /** @description The currency of a money series; null for counts. */
+                currency: string | null;
+                points: {
+                    /** @description The bucket's start, local time with its UTC offset. */
+                    start: string;
+                    value: number;
+                    /** @description No data in this bucket; the zero is filled in. */
+                    filled: boolean;
+                }[];
+            }[];
+        };
     };
     responses: {
         /** @description The request is malformed or fails validation (bad JSON, bad parameter, bad field). */
@@ -1875,6 +2355,36 @@ export interface components {
          * @example 9e8d7c6b-5a49-4382-a716-0f1e2d3c4b5a
          */
         DeadLetterId: string;
+        /**
+         * @description The id of a store of the caller's tenant.
+         * @example 1b2c3d4e-5f60-4718-8293-a4b5c6d7e8f9
+         */
+        StoreId: string;
+        /**
+         * @description Only what happened at or after this instant.
+         * @example 2026-03-01T00:00:00.000Z
+         */
+        From: string;
+        /**
+         * @description Only what happened before this instant.
+         * @example 2026-04-01T00:00:00.000Z
+         */
+        To: string;
+        /**
+         * @description The start of the period (inclusive).
+         * @example 2026-03-01T00:00:00.000Z
+         */
+        RangeFrom: string;
+        /**
+         * @description The end of the period (exclusive).
+         * @example 2026-04-01T00:00:00.000Z
+         */
+        RangeTo: string;
+        /**
+         * @description The ETag of an answer already held; 304 when it is still current.
+         * @example "2f1c9a0b7e3d"
+         */
+        IfNoneMatch: string;
     };
     requestBodies: never;
     headers: {
@@ -1893,6 +2403,16 @@ export interface components {
          * @example "default";r=0;t=30
          */
         RateLimit: string;
+        /**
+         * @description A validator of this answer; send it back in `If-None-Match`.
+         * @example "2f1c9a0b7e3d"
+         */
+        ETag: string;
+        /**
+         * @description private, no-cache: caches may keep the answer but must revalidate it with the ETag.
+         * @example private, no-cache
+         */
+        CacheControl: string;
     };
     pathItems: never;
 }
@@ -3810,6 +4330,881 @@ export interface operations {
                      *     } */
                     "application/json": components["schemas"]["Import"];
                 };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    listStores: {
+        parameters: {
+            query?: {
+                /**
+                 * @description The most items to return in one page.
+                 * @example 50
+                 */
+                limit?: components["parameters"]["Limit"];
+                /**
+                 * @description The opaque `next_cursor` of the previous page; omit it for the first page.
+                 * @example eyJjIjoiMjAyNi0wMS0wMlQwMzowNDowNS4wMDBaIiwiaSI6IjBiOWYzYzRlIn0
+                 */
+                cursor?: components["parameters"]["Cursor"];
+                /**
+                 * @description Only open or only closed stores.
+                 * @example open
+                 */
+                status?: components["schemas"]["StoreStatus"];
+                /**
+                 * @description Only stores of this type.
+                 * @example a
+                 */
+                store_type?: string;
+                /**
+                 * @description The store with this external id.
+                 * @example 1
+                 */
+                external_id?: string;
+                /**
+                 * @description List archived stores instead of active ones.
+                 * @example false
+                 */
+                archived?: boolean;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One page of stores. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /** @example {
+                     *       "data": [
+                     *         {
+                     *           "id": "1b2c3d4e-5f60-4718-8293-a4b5c6d7e8f9",
+                     *           "external_id": "1",
+                     *           "name": "Store 1",
+                     *           "store_type": "c",
+                     *           "assortment": "a",
+                     *           "timezone": "Europe/Berlin",
+                     *           "currency": "EUR",
+                     *           "competition_distance": 1270,
+                     *           "competition_open_since": "2008-09-01",
+                     *           "promo2": false,
+                     *           "promo2_since": null,
+                     *           "promo_interval": null,
+                     *           "status": "open",
+                     *           "created_via": "import",
+                     *           "archived_at": null,
+                     *           "created_at": "2026-01-02T03:04:05.000Z",
+                     *           "updated_at": "2026-01-02T03:04:05.000Z"
+                     *         }
+                     *       ],
+                     *       "next_cursor": null
+                     *     } */
+                    "application/json": components["schemas"]["StoreList"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    createStore: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description A key the client makes up (a UUID, say) to make the create safe to retry: the same key with
+                 *     the same body replays the stored answer, with another body gets 422, and while the first
+                 *     request is still running gets 409. Keys live 24 hours.
+                 *
+                 * @example 5f0c8a52-2d4c-4b44-9d3e-8a2f6c7b1e90
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /** @example {
+                 *       "external_id": "berlin-mitte",
+                 *       "name": "Berlin Mitte",
+                 *       "timezone": "Europe/Berlin",
+                 *       "currency": "EUR",
+                 *       "store_type": "a"
+                 *     } */
+                "application/json": components["schemas"]["CreateStoreRequest"];
+            };
+        };
+        responses: {
+            /** @description The store. */
+            201: {
+                headers: {
+                    /**
+                     * @description The URL of the new store.
+                     * @example /api/v1/stores/1b2c3d4e-5f60-4718-8293-a4b5c6d7e8f9
+                     */
+                    Location?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /** @example {
+                     *       "id": "1b2c3d4e-5f60-4718-8293-a4b5c6d7e8f9",
+                     *       "external_id": "berlin-mitte",
+                     *       "name": "Berlin Mitte",
+                     *       "store_type": "a",
+                     *       "assortment": null,
+                     *       "timezone": "Europe/Berlin",
+                     *       "currency": "EUR",
+                     *       "competition_distance": null,
+                     *       "competition_open_since": null,
+                     *       "promo2": false,
+                     *       "promo2_since": null,
+                     *       "promo_interval": null,
+                     *       "status": "open",
+                     *       "created_via": "api",
+                     *       "archived_at": null,
+                     *       "created_at": "2026-01-02T03:04:05.000Z",
+                     *       "updated_at": "2026-01-02T03:04:05.000Z"
+                     *     } */
+                    "application/json": components["schemas"]["Store"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["UnprocessableContent"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    getStore: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The id of a store of the caller's tenant.
+                 * @example 1b2c3d4e-5f60-4718-8293-a4b5c6d7e8f9
+                 */
+                storeId: components["parameters"]["StoreId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The store. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /** @example {
+                     *       "id": "1b2c3d4e-5f60-4718-8293-a4b5c6d7e8f9",
+                     *       "external_id": "1",
+                     *       "name": "Store 1",
+                     *       "store_type": "c",
+                     *       "assortment": "a",
+                     *       "timezone": "Europe/Berlin",
+                     *       "currency": "EUR",
+                     *       "competition_distance": 1270,
+                     *       "competition_open_since": "2008-09-01",
+                     *       "promo2": false,
+                     *       "promo2_since": null,
+                     *       "promo_interval": null,
+                     *       "status": "open",
+                     *       "created_via": "import",
+                     *       "archived_at": null,
+                     *       "created_at": "2026-01-02T03:04:05.000Z",
+                     *       "updated_at": "2026-01-02T03:04:05.000Z"
+                     *     } */
+                    "application/json": components["schemas"]["Store"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    archiveStore: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The id of a store of the caller's tenant.
+                 * @example 1b2c3d4e-5f60-4718-8293-a4b5c6d7e8f9
+                 */
+                storeId: components["parameters"]["StoreId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Archived. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    updateStore: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The id of a store of the caller's tenant.
+                 * @example 1b2c3d4e-5f60-4718-8293-a4b5c6d7e8f9
+                 */
+                storeId: components["parameters"]["StoreId"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /** @example {
+                 *       "status": "closed"
+                 *     } */
+                "application/json": components["schemas"]["UpdateStoreRequest"];
+            };
+        };
+        responses: {
+            /** @description The store as it is now. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /** @example {
+                     *       "id": "1b2c3d4e-5f60-4718-8293-a4b5c6d7e8f9",
+                     *       "external_id": "1",
+                     *       "name": "Store 1",
+                     *       "store_type": "c",
+                     *       "assortment": "a",
+                     *       "timezone": "Europe/Berlin",
+                     *       "currency": "EUR",
+                     *       "competition_distance": 1270,
+                     *       "competition_open_since": "2008-09-01",
+                     *       "promo2": false,
+                     *       "promo2_since": null,
+                     *       "promo_interval": null,
+                     *       "status": "closed",
+                     *       "created_via": "import",
+                     *       "archived_at": null,
+                     *       "created_at": "2026-01-02T03:04:05.000Z",
+                     *       "updated_at": "2026-01-03T03:04:05.000Z"
+                     *     } */
+                    "application/json": components["schemas"]["Store"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    listOrders: {
+        parameters: {
+            query?: {
+                /**
+                 * @description The most items to return in one page.
+                 * @example 50
+                 */
+                limit?: components["parameters"]["Limit"];
+                /**
+                 * @description The opaque `next_cursor` of the previous page; omit it for the first page.
+                 * @example eyJjIjoiMjAyNi0wMS0wMlQwMzowNDowNS4wMDBaIiwiaSI6IjBiOWYzYzRlIn0
+                 */
+                cursor?: components["parameters"]["Cursor"];
+                /**
+                 * @description Only orders of this store.
+                 * @example 1b2c3d4e-5f60-4718-8293-a4b5c6d7e8f9
+                 */
+                store_id?: string;
+                /**
+                 * @description Only orders in this state.
+                 * @example paid
+                 */
+                status?: components["schemas"]["OrderState"];
+                /**
+                 * @description Only orders of this customer.
+                 * @example 0c1d2e3f-4a5b-4c6d-8e7f-901a2b3c4d5e
+                 */
+                customer_id?: string;
+                /**
+                 * @description Only orders in this currency.
+                 * @example EUR
+                 */
+                currency?: string;
+                /**
+                 * @description Only what happened at or after this instant.
+                 * @example 2026-03-01T00:00:00.000Z
+                 */
+                from?: components["parameters"]["From"];
+                /**
+                 * @description Only what happened before this instant.
+                 * @example 2026-04-01T00:00:00.000Z
+                 */
+                to?: components["parameters"]["To"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One page of orders. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /** @example {
+                     *       "data": [
+                     *         {
+                     *           "id": "5e6f7a8b-9c0d-4e1f-a2b3-c4d5e6f7a8b9",
+                     *           "external_id": "5623170187425",
+                     *           "order_number": "#1001",
+                     *           "source_id": "6a1f0e4c-3b2d-4c5e-8f7a-9b0c1d2e3f40",
+                     *           "store_id": "1b2c3d4e-5f60-4718-8293-a4b5c6d7e8f9",
+                     *           "customer_id": "0c1d2e3f-4a5b-4c6d-8e7f-901a2b3c4d5e",
+                     *           "channel": "web",
+                     *           "currency": "EUR",
+                     *           "status": "paid",
+                     *           "subtotal": "59.90",
+                     *           "discount_total": "0.00",
+                     *           "tax_total": "9.56",
+                     *           "shipping_total": "4.90",
+                     *           "total": "64.80",
+                     *           "refunded_total": "0.00",
+                     *           "units": 2,
+                     *           "placed_at": "2026-03-01T09:31:00.000Z",
+                     *           "cancelled_at": null,
+                     *           "updated_at": "2026-03-01T09:31:02.000Z"
+                     *         }
+                     *       ],
+                     *       "next_cursor": null
+                     *     } */
+                    "application/json": components["schemas"]["OrderList"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    getOrder: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The id of an order of the caller's tenant.
+                 * @example 5e6f7a8b-9c0d-4e1f-a2b3-c4d5e6f7a8b9
+                 */
+                orderId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The order. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /** @example {
+                     *       "order": {
+                     *         "id": "5e6f7a8b-9c0d-4e1f-a2b3-c4d5e6f7a8b9",
+                     *         "external_id": "5623170187425",
+                     *         "order_number": "#1001",
+                     *         "source_id": "6a1f0e4c-3b2d-4c5e-8f7a-9b0c1d2e3f40",
+                     *         "store_id": "1b2c3d4e-5f60-4718-8293-a4b5c6d7e8f9",
+                     *         "customer_id": "0c1d2e3f-4a5b-4c6d-8e7f-901a2b3c4d5e",
+                     *         "channel": "web",
+                     *         "currency": "EUR",
+                     *         "status": "partially_refunded",
+                     *         "subtotal": "59.90",
+                     *         "discount_total": "0.00",
+                     *         "tax_total": "9.56",
+                     *         "shipping_total": "4.90",
+                     *         "total": "64.80",
+                     *         "refunded_total": "29.95",
+                     *         "units": 2,
+                     *         "placed_at": "2026-03-01T09:31:00.000Z",
+                     *         "cancelled_at": null,
+                     *         "updated_at": "2026-03-02T10:00:00.000Z"
+                     *       },
+                     *       "lines": [
+                     *         {
+                     *           "position": 0,
+                     *           "external_id": "1071823173",
+                     *           "product_id": null,
+                     *           "sku": "TEA-01",
+                     *           "title": "Green tea",
+                     *           "quantity": 2,
+                     *           "unit_price": "29.95",
+                     *           "total": "59.90"
+                     *         }
+                     *       ],
+                     *       "refunds": [
+                     *         {
+                     *           "id": "7a8b9c0d-1e2f-4a3b-8c4d-5e6f7a8b9c0d",
+                     *           "external_id": "1067919343",
+                     *           "amount": "29.95",
+                     *           "currency": "EUR",
+                     *           "reason": "damaged",
+                     *           "refunded_at": "2026-03-02T10:00:00.000Z"
+                     *         }
+                     *       ]
+                     *     } */
+                    "application/json": components["schemas"]["OrderDetail"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    listCustomers: {
+        parameters: {
+            query?: {
+                /**
+                 * @description The most items to return in one page.
+                 * @example 50
+                 */
+                limit?: components["parameters"]["Limit"];
+                /**
+                 * @description The opaque `next_cursor` of the previous page; omit it for the first page.
+                 * @example eyJjIjoiMjAyNi0wMS0wMlQwMzowNDowNS4wMDBaIiwiaSI6IjBiOWYzYzRlIn0
+                 */
+                cursor?: components["parameters"]["Cursor"];
+                /**
+                 * @description The customer with this email (exact, case-insensitive; searched through a blind index).
+                 * @example jon@example.com
+                 */
+                email?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One page of customers. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /** @example {
+                     *       "data": [
+                     *         {
+                     *           "id": "0c1d2e3f-4a5b-4c6d-8e7f-901a2b3c4d5e",
+                     *           "external_id": "207119551",
+                     *           "source_id": "6a1f0e4c-3b2d-4c5e-8f7a-9b0c1d2e3f40",
+                     *           "email": "jon@example.com",
+                     *           "name": "Jon Snow",
+                     *           "masked": false,
+                     *           "first_order_at": "2026-03-01T09:31:00.000Z",
+                     *           "created_at": "2026-03-01T09:31:02.000Z",
+                     *           "updated_at": "2026-03-01T09:31:02.000Z"
+                     *         }
+                     *       ],
+                     *       "next_cursor": null
+                     *     } */
+                    "application/json": components["schemas"]["CustomerList"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    getCustomer: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The id of a customer of the caller's tenant.
+                 * @example 0c1d2e3f-4a5b-4c6d-8e7f-901a2b3c4d5e
+                 */
+                customerId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The customer. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /** @example {
+                     *       "id": "0c1d2e3f-4a5b-4c6d-8e7f-901a2b3c4d5e",
+                     *       "external_id": "207119551",
+                     *       "source_id": "6a1f0e4c-3b2d-4c5e-8f7a-9b0c1d2e3f40",
+                     *       "email": "j***@example.com",
+                     *       "name": "J*** S***",
+                     *       "masked": true,
+                     *       "first_order_at": "2026-03-01T09:31:00.000Z",
+                     *       "created_at": "2026-03-01T09:31:02.000Z",
+                     *       "updated_at": "2026-03-01T09:31:02.000Z"
+                     *     } */
+                    "application/json": components["schemas"]["Customer"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    listProducts: {
+        parameters: {
+            query?: {
+                /**
+                 * @description The most items to return in one page.
+                 * @example 50
+                 */
+                limit?: components["parameters"]["Limit"];
+                /**
+                 * @description The opaque `next_cursor` of the previous page; omit it for the first page.
+                 * @example eyJjIjoiMjAyNi0wMS0wMlQwMzowNDowNS4wMDBaIiwiaSI6IjBiOWYzYzRlIn0
+                 */
+                cursor?: components["parameters"]["Cursor"];
+                /**
+                 * @description Only products with this SKU.
+                 * @example TEA-01
+                 */
+                sku?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One page of products. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /** @example {
+                     *       "data": [
+                     *         {
+                     *           "id": "8b9c0d1e-2f3a-4b4c-9d5e-6f7a8b9c0d1e",
+                     *           "external_id": "632910392",
+                     *           "source_id": "6a1f0e4c-3b2d-4c5e-8f7a-9b0c1d2e3f40",
+                     *           "title": "Green tea",
+                     *           "sku": "TEA-01",
+                     *           "price": "29.95",
+                     *           "currency": "EUR",
+                     *           "status": "active",
+                     *           "created_at": "2026-03-01T09:31:02.000Z",
+                     *           "updated_at": "2026-03-01T09:31:02.000Z"
+                     *         }
+                     *       ],
+                     *       "next_cursor": null
+                     *     } */
+                    "application/json": components["schemas"]["ProductList"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    getKpis: {
+        parameters: {
+            query: {
+                /**
+                 * @description The start of the period (inclusive).
+                 * @example 2026-03-01T00:00:00.000Z
+                 */
+                from: components["parameters"]["RangeFrom"];
+                /**
+                 * @description The end of the period (exclusive).
+                 * @example 2026-04-01T00:00:00.000Z
+                 */
+                to: components["parameters"]["RangeTo"];
+                /**
+                 * @description Only this store.
+                 * @example 1b2c3d4e-5f60-4718-8293-a4b5c6d7e8f9
+                 */
+                store_id?: string;
+                /**
+                 * @description Only this sales channel.
+                 * @example web
+                 */
+                channel?: string;
+                /**
+                 * @description Break the figures down per store or per sales channel.
+                 * @example store
+                 */
+                group_by?: "store" | "channel";
+            };
+            header?: {
+                /**
+                 * @description The ETag of an answer already held; 304 when it is still current.
+                 * @example "2f1c9a0b7e3d"
+                 */
+                "If-None-Match"?: components["parameters"]["IfNoneMatch"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The KPIs. */
+            200: {
+                headers: {
+                    ETag: components["headers"]["ETag"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /** @example {
+                     *       "from": "2026-03-01T00:00:00.000Z",
+                     *       "to": "2026-04-01T00:00:00.000Z",
+                     *       "previous_from": "2026-01-29T00:00:00.000Z",
+                     *       "previous_to": "2026-03-01T00:00:00.000Z",
+                     *       "groups": [
+                     *         {
+                     *           "currency": "EUR",
+                     *           "store_id": null,
+                     *           "channel": null,
+                     *           "gross_revenue": {
+                     *             "value": "125400.50",
+                     *             "previous": "118230.00",
+                     *             "change": "7170.50",
+                     *             "change_pct": 6.06
+                     *           },
+                     *           "net_revenue": {
+                     *             "value": "121022.10",
+                     *             "previous": "115010.00",
+                     *             "change": "6012.10",
+                     *             "change_pct": 5.23
+                     *           },
+                     *           "refunds": {
+                     *             "value": "4378.40",
+                     *             "previous": "3220.00",
+                     *             "change": "1158.40",
+                     *             "change_pct": 35.98
+                     *           },
+                     *           "orders": {
+                     *             "value": 2311,
+                     *             "previous": 2208,
+                     *             "change": 103,
+                     *             "change_pct": 4.66
+                     *           },
+                     *           "units": {
+                     *             "value": 5120,
+                     *             "previous": 4890,
+                     *             "change": 230,
+                     *             "change_pct": 4.7
+                     *           },
+                     *           "average_order_value": {
+                     *             "value": "54.26",
+                     *             "previous": "53.55",
+                     *             "change": "0.71",
+                     *             "change_pct": 1.33
+                     *           },
+                     *           "customers": {
+                     *             "value": 1804,
+                     *             "previous": 1750,
+                     *             "change": 54,
+                     *             "change_pct": 3.09
+                     *           },
+                     *           "new_customers": {
+                     *             "value": 402,
+                     *             "previous": 388,
+                     *             "change": 14,
+                     *             "change_pct": 3.61
+                     *           },
+                     *           "returning_customers": {
+                     *             "value": 1402,
+                     *             "previous": 1362,
+                     *             "change": 40,
+                     *             "change_pct": 2.94
+                     *           },
+                     *           "refund_rate": {
+                     *             "value": 0.0349,
+                     *             "previous": 0.0272,
+                     *             "change": 0.0077,
+                     *             "change_pct": 28.31
+                     *           }
+                     *         }
+                     *       ],
+                     *       "reported": {
+                     *         "sales": {
+                     *           "value": 6210345,
+                     *           "previous": 5980211,
+                     *           "change": 230134,
+                     *           "change_pct": 3.85
+                     *         },
+                     *         "customers": {
+                     *           "value": 702331,
+                     *           "previous": 690002,
+                     *           "change": 12329,
+                     *           "change_pct": 1.79
+                     *         },
+                     *         "open_days": {
+                     *           "value": 26,
+                     *           "previous": 27,
+                     *           "change": -1,
+                     *           "change_pct": -3.7
+                     *         }
+                     *       }
+                     *     } */
+                    "application/json": components["schemas"]["KpiReport"];
+                };
+            };
+            /** @description Unchanged since the ETag sent in `If-None-Match`. */
+            304: {
+                headers: {
+                    ETag: components["headers"]["ETag"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    getSalesTimeseries: {
+        parameters: {
+            query: {
+                /**
+                 * @description What to measure.
+                 * @example gross_revenue
+                 */
+                metric: components["schemas"]["SeriesMetric"];
+                /**
+                 * @description The width of one point.
+                 * @example day
+                 */
+                bucket: "hour" | "day" | "week" | "month";
+                /**
+                 * @description The start of the period (inclusive).
+                 * @example 2026-03-01T00:00:00.000Z
+                 */
+                from: components["parameters"]["RangeFrom"];
+                /**
+                 * @description The end of the period (exclusive).
+                 * @example 2026-04-01T00:00:00.000Z
+                 */
+                to: components["parameters"]["RangeTo"];
+                /**
+                 * @description Only this store (and its time zone).
+                 * @example 1b2c3d4e-5f60-4718-8293-a4b5c6d7e8f9
+                 */
+                store_id?: string;
+            };
+            header?: {
+                /**
+                 * @description The ETag of an answer already held; 304 when it is still current.
+                 * @example "2f1c9a0b7e3d"
+                 */
+                "If-None-Match"?: components["parameters"]["IfNoneMatch"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The series. */
+            200: {
+                headers: {
+                    ETag: components["headers"]["ETag"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /** @example {
+                     *       "metric": "gross_revenue",
+                     *       "bucket": "day",
+                     *       "timezone": "Europe/Berlin",
+                     *       "from": "2026-03-01T00:00:00.000Z",
+                     *       "to": "2026-03-03T00:00:00.000Z",
+                     *       "series": [
+                     *         {
+                     *           "currency": "EUR",
+                     *           "points": [
+                     *             {
+                     *               "start": "2026-03-01T00:00:00+01:00",
+                     *               "value": 4120.5,
+                     *               "filled": false
+                     *             },
+                     *             {
+                     *               "start": "2026-03-02T00:00:00+01:00",
+                     *               "value": 0,
+                     *               "filled": true
+                     *             }
+                     *           ]
+                     *         }
+                     *       ]
+                     *     } */
+                    "application/json": components["schemas"]["SalesSeries"];
+                };
+            };
+            /** @description Unchanged since the ETag sent in `If-None-Match`. */
+            304: {
+                headers: {
+                    ETag: components["headers"]["ETag"];
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];

@@ -35,7 +35,7 @@ export async function startServer(config: Config, log: Logger, opts: ServerOptio
   try {
     for (const d of opts.domains ?? domains) await d.start?.(platform);
     if (config.role !== 'api') {
-      await startWorkers(platform.boss, platform.db, allQueues, { log, cipher: platform.cipher, config: platform.config }, opts.pollingIntervalSeconds ? { pollingIntervalSeconds: opts.pollingIntervalSeconds } : {});
+      await startWorkers(platform.boss, platform.db, allQueues, { log, cipher: platform.cipher, config: platform.config, stores: platform.stores }, opts.pollingIntervalSeconds ? { pollingIntervalSeconds: opts.pollingIntervalSeconds } : {});
     }
     if (config.role !== 'worker') {
       const app = buildApp(platform, opts.domains ?? domains, opts.authenticator?.(platform) ?? identityAuthenticator(platform), opts.spec ?? loadSpec());

@@ -1,11 +1,24 @@
+import type { Stores } from '../platform/redis.ts';
+import { invalidate } from './cache.ts';
+import type { Touch } from './rollups.ts';
 import type { Domain } from '../platform/domain.ts';
+import { commerceRoutes } from './routes.ts';
 
 /** Stores, canonical orders, refunds, customers and products; what ingestion writes and analytics read. */
 export const commerceDomain: Domain = {
   name: 'commerce',
-  routes: () => ({}),
+  routes: (p) => commerceRoutes({ config: p.config, db: p.db, log: p.log, stores: p.stores, cipher: p.cipher }),
   queues: [],
 };
 
+export { salesSeries, type SeriesQuery, type SeriesResult, type SeriesMetric, type Bucket } from './series.ts';
+export { rebuildRollups } from './rollups.ts';
+
 export type { CanonicalCustomer, CanonicalOrder, CanonicalOrderLine, CanonicalProduct, CanonicalRefund, CommerceChange, OrderStatus } from './model.ts';
 export { applyChanges, resolveStores, writeOrders, type WriteContext, type WriteResult } from './write.ts';
+export type { Touch } from './rollups.ts';
+
+/** The cache invalidation a write context carries: the months its touches fall in are recomputed. */
+export function cacheInvalidator(stores: Stores, tenantId: string): (touches: readonly Touch[]) => Promise<void> {
+  return (touches) => invalidate(stores, tenantId, touches);
+}

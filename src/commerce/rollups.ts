@@ -3,6 +3,8 @@ import type { Trx } from '../platform/db.ts';
 
 /** The store under which orders without one are rolled up. */
 export const NO_STORE = '00000000-0000-0000-0000-000000000000';
+/** The rollup rows of the whole tenant (every store, in the tenant's time zone): all-stores figures read a few rows, not one per store. */
+export const ALL_STORES = 'ffffffff-ffff-ffff-ffff-ffffffffffff';
 
 /** The order statuses whose orders count as sales (placed and paid for). */
 export const COUNTED_STATUSES = ['paid', 'fulfilled', 'partially_refunded', 'refunded'] as const;
@@ -21,7 +23,9 @@ const TENANT = sql.raw(`current_setting('app.tenant_id')::uuid`);
  * Hours are UTC; days are local days of the store's time zone (the tenant's without a store).
  */
 function bucketsCte(kind: 'hour' | 'day', stores: (string | null)[], ats: string[]): RawBuilder<unknown> {
-  const touches = sql`select distinct coalesce(s, ${NO_STORE}::uuid) as s, a from unnest(${stores}::uuid[], ${ats}::timestamptz[]) as x(s, a)`;
+  // Every touch also touches the tenant-wide row of its bucket.
+  const touches = sql`select distinct coalesce(s, ${NO_STORE}::uuid) as s, a from unnest(${stores}::uuid[], ${ats}::timestamptz[]) as x(s, a)
+    union select ${ALL_STORES}::uuid, a from unnest(${ats}::timestamptz[]) as y(a)`;
   if (kind === 'hour') {
     return sql`b as (select distinct s, date_trunc('hour', a) as k, date_trunc('hour', a) as lo, date_trunc('hour', a) + interval '1 hour' as hi from (${touches}) t)`;
   }
@@ -43,7 +47,11 @@ async function refreshTable(trx: Trx, kind: 'hour' | 'day', stores: (string | nu
     select ${TENANT}, s, currency, channel, k, sum(n), sum(g), sum(u), sum(rf), sum(rc) from (
       select b.s, b.k, o.currency, coalesce(o.channel, '') as channel, count(*) as n, sum(o.total) as g, sum(o.units) as u, 0::numeric as rf, 0 as rc
         from b join orders o on o.tenant_id = ${TENANT} and o.store_id = b.s and o.placed_at >= b.lo and o.placed_at < b.hi
-        where b.s <> ${NO_STORE}::uuid and o.status in (${COUNTED}) group by 1, 2, 3, 4
+        where b.s not in (${NO_STORE}::uuid, ${ALL_STORES}::uuid) and o.status in (${COUNTED}) group by 1, 2, 3, 4
+      union all
+      select b.s, b.k, o.currency, coalesce(o.channel, ''), count(*), sum(o.total), sum(o.units), 0, 0
+        from b join orders o on o.tenant_id = ${TENANT} and o.placed_at >= b.lo and o.placed_at < b.hi
+        where b.s = ${ALL_STORES}::uuid and o.status in (${COUNTED}) group by 1, 2, 3, 4
       union all
       select b.s, b.k, o.currency, coalesce(o.channel, ''), count(*), sum(o.total), sum(o.units), 0, 0
         from b join orders o on o.tenant_id = ${TENANT} and o.store_id is null and o.placed_at >= b.lo and o.placed_at < b.hi
@@ -51,7 +59,7 @@ async function refreshTable(trx: Trx, kind: 'hour' | 'day', stores: (string | nu
       union all
       select b.s, b.k, r.currency, coalesce(o.channel, ''), 0, 0, 0, sum(r.amount), count(*)
         from b join refunds r on r.tenant_id = ${TENANT} and r.refunded_at >= b.lo and r.refunded_at < b.hi
-        join orders o on o.id = r.order_id and coalesce(o.store_id, ${NO_STORE}::uuid) = b.s
+        join orders o on o.id = r.order_id and (coalesce(o.store_id, ${NO_STORE}::uuid) = b.s or b.s = ${ALL_STORES}::uuid)
         group by 1, 2, 3, 4
     ) x group by s, k, currency, channel`.execute(trx);
 }
@@ -90,12 +98,19 @@ function bucketOf(kind: 'hour' | 'day', at: RawBuilder<unknown>, store: RawBuild
  * bucket at a time.
  */
 export async function rebuildRollups(trx: Trx, storeIds: readonly string[] | 'all'): Promise<void> {
-  const store = sql`coalesce(o.store_id, ${NO_STORE}::uuid)`;
-  const only = storeIds === 'all' ? sql`true` : sql`${store} = any(${[...storeIds]}::uuid[])`;
+  await rebuildLevel(trx, 'store', storeIds);
+  // The tenant-wide rows sum every store: any store's change changes them, so they are rebuilt whole.
+  await rebuildLevel(trx, 'tenant', 'all');
+}
+
+async function rebuildLevel(trx: Trx, level: 'store' | 'tenant', storeIds: readonly string[] | 'all'): Promise<void> {
+  const store = level === 'tenant' ? sql`${ALL_STORES}::uuid` : sql`coalesce(o.store_id, ${NO_STORE}::uuid)`;
+  const only = storeIds === 'all' ? sql`true` : sql`coalesce(o.store_id, ${NO_STORE}::uuid) = any(${[...storeIds]}::uuid[])`;
+  const rows = level === 'tenant' ? sql`store_id = ${ALL_STORES}::uuid` : storeIds === 'all' ? sql`store_id <> ${ALL_STORES}::uuid` : sql`store_id = any(${[...storeIds]}::uuid[])`;
   for (const kind of ['hour', 'day'] as const) {
     const table = sql.table(kind === 'hour' ? 'sales_hourly' : 'sales_daily');
     const col = sql.ref(kind);
-    await sql`delete from ${table} where tenant_id = ${TENANT} and ${storeIds === 'all' ? sql`true` : sql`store_id = any(${[...storeIds]}::uuid[])`}`.execute(trx);
+    await sql`delete from ${table} where tenant_id = ${TENANT} and ${rows}`.execute(trx);
     await sql`insert into ${table} (tenant_id, store_id, currency, channel, ${col}, orders, gross, units, refunds, refund_count)
       select ${TENANT}, s, currency, channel, k, sum(n), sum(g), sum(u), sum(rf), sum(rc) from (
         select ${store} as s, ${bucketOf(kind, sql`o.placed_at`, store)} as k, o.currency, coalesce(o.channel, '') as channel,

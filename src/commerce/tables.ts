@@ -38,6 +38,7 @@ export interface CustomersTable {
   name_ciphertext: string | null;
   provider_created_at: NullableTimestamp;
   provider_updated_at: Timestamp;
+  first_order_at: NullableTimestamp;
   created_at: Timestamp;
   updated_at: Timestamp;
 }
@@ -126,8 +127,23 @@ export interface StoreDailySalesTable {
   school_holiday: boolean;
 }
 
+/** One rollup row: a store's (or the tenant's) sales in one bucket, currency and channel. */
+export interface RollupColumns {
+  tenant_id: string;
+  store_id: string;
+  currency: string;
+  channel: string;
+  orders: number;
+  gross: string;
+  units: number;
+  refunds: string;
+  refund_count: number;
+}
+
 declare module '../platform/db.ts' {
   interface Database {
+    sales_hourly: RollupColumns & { hour: Date };
+    sales_daily: RollupColumns & { day: string };
     stores: StoresTable;
     customers: CustomersTable;
     products: ProductsTable;

@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
 import type { FieldCipher } from '../platform/crypto/index.ts';
 import type { Trx } from '../platform/db.ts';
+import { afterCommit } from '../platform/tenancy.ts';
 import type { CanonicalCustomer, CanonicalOrder, CanonicalProduct, CanonicalRefund, CommerceChange, OrderStatus } from './model.ts';
 import { COUNTED_STATUSES, refreshRollups, touchesOfOrders, type Touch } from './rollups.ts';
 import './tables.ts';
@@ -12,8 +13,8 @@ export interface WriteContext {
   /** The store every order of this source belongs to, when the source is one store. */
   storeId: string | null;
   cipher: FieldCipher;
-  /** Collects every moment whose rollup buckets changed, for cache invalidation after commit. */
-  touched?: Touch[];
+  /** Told, after the transaction commits, which moments' figures changed (cache invalidation). */
+  invalidate?: (touches: readonly Touch[]) => Promise<void>;
 }
 
 /** What a write changed, for callers that count or invalidate. */
@@ -222,7 +223,8 @@ export async function writeOrders(trx: Trx, ctx: WriteContext, orders: readonly 
 async function ordersChanged(trx: Trx, ctx: WriteContext, orderIds: readonly string[], before: readonly Touch[] = [], formerCustomers: readonly string[] = []): Promise<void> {
   const touches = [...before, ...(await touchesOfOrders(trx, orderIds))];
   await refreshRollups(trx, touches);
-  ctx.touched?.push(...touches);
+  const { invalidate } = ctx;
+  if (invalidate) afterCommit(trx, () => invalidate(touches));
   await sql`update customers c set first_order_at = (
         select min(o.placed_at) from orders o where o.customer_id = c.id and o.status in (${sql.raw(COUNTED_STATUSES.map((x) => `'${x}'`).join(', '))}))
       where c.id = any(${[...formerCustomers]}::uuid[]) or c.id in (select customer_id from orders where id = any(${[...orderIds]}::uuid[]) and customer_id is not null)`.execute(trx);

@@ -24,7 +24,7 @@ export const normalizeQueue = defineQueue<{ tenantId: string; rawEventId: string
     const p = tenantPayload(data);
     return { tenantId: p.tenantId, rawEventId: uuidField(p, 'rawEventId') };
   },
-  handle: (trx, p, job) => normalizeRawEvent(trx, job.cipher, p.tenantId, p.rawEventId),
+  handle: (trx, p, job) => normalizeRawEvent(trx, job, p.tenantId, p.rawEventId),
   onError: (trx, p, err, job) => recordFailure(trx, p.rawEventId, err, job.config.ingestion.normalizeRetryLimit),
 });
 

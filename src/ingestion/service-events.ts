@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { components } from '../../generated/api.ts';
-import { writeOrders, type CanonicalOrder } from '../commerce/index.ts';
+import { cacheInvalidator, writeOrders, type CanonicalOrder } from '../commerce/index.ts';
 import type { FieldError } from '../platform/errors.ts';
 import { badRequest } from '../platform/errors.ts';
 import type { Trx } from '../platform/db.ts';
@@ -78,7 +78,7 @@ export async function ingestEvents(d: IngestionDeps, tenantId: string, events: r
   if (errors.length > 0) throw badRequest('The batch was not written: some events are invalid.', errors);
   const written = await withTenant(d.db, tenantId, async (trx) => {
     const counts = await writeBatch(trx, tenantId, events);
-    const order = (await writeOrders(trx, { tenantId, sourceId: null, storeId: null, cipher: d.cipher }, orders)).length;
+    const order = (await writeOrders(trx, { tenantId, sourceId: null, storeId: null, cipher: d.cipher, invalidate: cacheInvalidator(d.stores, tenantId) }, orders)).length;
     return { ...counts, order };
   });
   const total = written.touchpoint + written.conversion + written.metric + written.order;

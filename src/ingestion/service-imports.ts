@@ -1,11 +1,11 @@
 import type { Request } from 'express';
 import { sql } from 'kysely';
-import { resolveStores, writeOrders, type CanonicalOrder } from '../commerce/index.ts';
+import { cacheInvalidator, resolveStores, writeOrders, type CanonicalOrder } from '../commerce/index.ts';
 import type { Db, Trx } from '../platform/db.ts';
 import { AppError, badRequest, notFound } from '../platform/errors.ts';
 import { enqueue, type JobContext } from '../platform/jobs.ts';
 import { decodeCursor, before, page } from '../platform/pagination.ts';
-import { withTenant } from '../platform/tenancy.ts';
+import { afterCommit, withTenant } from '../platform/tenancy.ts';
 import type { IngestionDeps } from './context.ts';
 import { ImportFormatError, parseImport, type SalesRow, type StoreRow } from './imports/index.ts';
 import { importQueue } from './jobs.ts';
@@ -21,7 +21,7 @@ const MAX_REJECTIONS = 100;
 
 function formatOf(req: Request): 'csv' | 'ndjson' {
   if (req.is('text/csv')) return 'csv';
-  if (req.is(['application/x-ndjson', 'application/jsonl', 'application/json-seq'])) return 'ndjson';
+  if (req.is('application/x-ndjson')) return 'ndjson';
   throw new AppError(415, 'unsupported-media-type', 'Send text/csv or application/x-ndjson.');
 }
 
@@ -156,9 +156,15 @@ export async function runImport(db: Db, job: JobContext, tenantId: string, impor
     batch = { sales: [], stores: [], orders: [] };
     await withTenant(db, tenantId, async (trx) => {
       let written = 0;
-      if (b.sales.length) written += await writeSales(trx, tenantId, b.sales);
+      if (b.sales.length) {
+        written += await writeSales(trx, tenantId, b.sales);
+        // Reported daily figures feed the KPIs too: their months are recomputed once this commits.
+        const invalidate = cacheInvalidator(job.stores, tenantId);
+        const touches = [...new Set(b.sales.map((r) => r.date))].map((day) => ({ storeId: null, at: `${day}T12:00:00.000Z` }));
+        afterCommit(trx, () => invalidate(touches));
+      }
       if (b.stores.length) written += await writeStores(trx, tenantId, b.stores);
-      if (b.orders.length) written += (await writeOrders(trx, { tenantId, sourceId: null, storeId: null, cipher: job.cipher }, b.orders)).length;
+      if (b.orders.length) written += (await writeOrders(trx, { tenantId, sourceId: null, storeId: null, cipher: job.cipher, invalidate: cacheInvalidator(job.stores, tenantId) }, b.orders)).length;
       await trx.updateTable('imports').set({
         rows_read: read, rows_rejected: rejected, rows_written: sql`rows_written + ${written}`, rejections: JSON.stringify(rejections),
         ...(final ? { status: 'succeeded' as const, finished_at: sql`now()` } : {}),

@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
-import { applyChanges, type CommerceChange } from '../commerce/index.ts';
+import { applyChanges, cacheInvalidator, type CommerceChange } from '../commerce/index.ts';
+import type { Stores } from '../platform/redis.ts';
 import type { FieldCipher } from '../platform/crypto/index.ts';
 import type { Trx } from '../platform/db.ts';
 import { bodyCtx, decodeBody } from './context.ts';
@@ -25,7 +26,8 @@ function withShopStore(changes: CommerceChange[], shop: string | undefined): Com
 }
 
 /** Turns one raw event into canonical rows, in the job's transaction; an event already settled is left alone. */
-export async function normalizeRawEvent(trx: Trx, cipher: FieldCipher, tenantId: string, rawEventId: string): Promise<void> {
+export async function normalizeRawEvent(trx: Trx, services: { cipher: FieldCipher; stores: Stores }, tenantId: string, rawEventId: string): Promise<void> {
+  const { cipher } = services;
   const ev = await trx.selectFrom('raw_events').selectAll().where('id', '=', rawEventId).forUpdate().executeTakeFirst();
   if (!ev || ev.status === 'processed' || ev.status === 'ignored' || ev.status === 'discarded') return;
   const raw = decodeBody(cipher.decrypt(ev.body_ciphertext, bodyCtx(tenantId)), ev.body_encoding);
@@ -37,7 +39,7 @@ export async function normalizeRawEvent(trx: Trx, cipher: FieldCipher, tenantId:
   }
   const source = await trx.selectFrom('sources').select('store_id').where('id', '=', ev.source_id).executeTakeFirstOrThrow();
   const changes = withShopStore(result.changes, ev.provider === 'shopify' ? ev.headers['shopify-shop-domain'] : undefined);
-  await applyChanges(trx, { tenantId, sourceId: ev.source_id, storeId: source.store_id, cipher }, changes);
+  await applyChanges(trx, { tenantId, sourceId: ev.source_id, storeId: source.store_id, cipher, invalidate: cacheInvalidator(services.stores, tenantId) }, changes);
   await trx.updateTable('raw_events').set({ ...done, status: 'processed', status_reason: null }).where('id', '=', ev.id).execute();
 }
 

@@ -42,7 +42,6 @@ export interface IngestionConfig {
   webhooksPerSourcePerMinute: number;
   wooWebhooksPerSourcePerMinute: number;
   normalizeRetryLimit: number;
-  normalizeRetryDelaySeconds: number;
 }
 
 export interface AuthConfig {
@@ -190,8 +189,8 @@ function ingestionConfig(env: Env): IngestionConfig {
     paypalCertSubject: str(env, 'PAYPAL_CERT_SUBJECT', DEFAULT_PAYPAL_SUBJECT) ?? DEFAULT_PAYPAL_SUBJECT,
     webhooksPerSourcePerMinute: int(env, 'RATE_LIMIT_WEBHOOKS_PER_SOURCE_PER_MINUTE', 6000, 1, 10_000_000),
     wooWebhooksPerSourcePerMinute: int(env, 'RATE_LIMIT_WOO_WEBHOOKS_PER_SOURCE_PER_MINUTE', 60_000, 1, 10_000_000),
-    normalizeRetryLimit: int(env, 'NORMALIZE_RETRY_LIMIT', 5, 0, 100),
-    normalizeRetryDelaySeconds: int(env, 'NORMALIZE_RETRY_DELAY_SECONDS', 5, 1, 3600),
+    // At most 9: the queue itself retries 10 times, and the dead letter is written on the last attempt it makes.
+    normalizeRetryLimit: int(env, 'NORMALIZE_RETRY_LIMIT', 5, 0, 9),
   };
 }
 

@@ -5,6 +5,7 @@ import { withTenant } from './tenancy.ts';
 import type { Logger } from './log.ts';
 import type { FieldCipher } from './crypto/index.ts';
 import type { Config } from './config.ts';
+import type { Stores } from './redis.ts';
 
 export const JOB_SCHEMA = 'pgboss';
 
@@ -22,6 +23,8 @@ export interface JobContext {
   config: Config;
   /** To enqueue follow-up jobs inside the job's own transaction. */
   boss: PgBoss;
+  /** Shared caches and limits (cache invalidation after a write). */
+  stores: Stores;
 }
 
 /** One queue: its retry policy, how its payload is checked, and what a job does. */
@@ -127,7 +130,7 @@ export async function startWorkers(
   boss: PgBoss,
   appDb: Db,
   queues: readonly QueueDef<never>[],
-  services: { log: Logger; cipher: FieldCipher; config: Config },
+  services: { log: Logger; cipher: FieldCipher; config: Config; stores: Stores },
   opts: { concurrency?: number; pollingIntervalSeconds?: number } = {},
 ): Promise<void> {
   const { log } = services;

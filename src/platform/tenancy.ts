@@ -10,10 +10,25 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
  */
 export async function withTenant<T>(db: Db, tenantId: string, fn: (trx: Trx) => Promise<T>): Promise<T> {
   if (!UUID.test(tenantId)) throw new Error('withTenant needs a tenant uuid');
-  return db.transaction().execute(async (trx) => {
+  const hooks: AfterCommit[] = [];
+  const result = await db.transaction().execute(async (trx) => {
+    committed.set(trx, hooks);
     await sql`select set_config('app.tenant_id', ${tenantId}, true)`.execute(trx);
     return fn(trx);
   });
+  // Only now is the change visible to others: what must follow it (cache invalidation) runs here.
+  for (const hook of hooks) await hook();
+  return result;
+}
+
+type AfterCommit = () => Promise<void>;
+const committed = new WeakMap<Trx, AfterCommit[]>();
+
+/** Runs `fn` once the tenant transaction commits (never when it rolls back). */
+export function afterCommit(trx: Trx, fn: AfterCommit): void {
+  const hooks = committed.get(trx);
+  if (!hooks) throw new Error('afterCommit needs a transaction opened by withTenant');
+  hooks.push(fn);
 }
 
 /** The tenant the current transaction is scoped to, or null. */

@@ -131,7 +131,7 @@ describe('ingestion: import size limit', function () {
         controller.close();
       },
     });
-    const res = await fetch(`${h.url}/imports?kind=sales`, { method: 'POST', headers: { 'X-API-Key': key, 'Content-Type': 'text/csv' }, body: stream, duplex: 'half' } as RequestInit);
+    const res = await fetch(`${h.url}/imports?kind=sales`, { method: 'POST', headers: { 'X-API-Key': key, 'Content-Type': 'text/csv' }, body: stream, duplex: 'half' });
     assert.equal(res.status, 413);
     const rows = await h.owner.selectFrom('imports').select('id').where('tenant_id', '=', t.tenantId).execute();
     assert.deepEqual(rows, [], 'nothing of a refused upload is kept');

@@ -53,7 +53,7 @@ describe('jobs: transactional enqueue, tenant-scoped workers, retries and dead l
     const log = createLogger('silent');
     boss = createBoss(h.server.platform.appUrl, log);
     await boss.start();
-    await startWorkers(boss, h.server.platform.db, [queue as never], { log, cipher: h.server.platform.cipher, config: h.server.platform.config }, { pollingIntervalSeconds: 0.5 });
+    await startWorkers(boss, h.server.platform.db, [queue as never], { log, cipher: h.server.platform.cipher, config: h.server.platform.config, stores: h.server.platform.stores }, { pollingIntervalSeconds: 0.5 });
   });
   after(() => boss.stop({ graceful: false, close: true }));
 

@@ -4,7 +4,7 @@
  * Amounts are canonical text with at least the currency's decimals ("59.9" EUR is "59.90"); finer
  * decimals, up to the 4 the Money schema allows, are kept exactly rather than rounded away.
  */
-import type { CanonicalCustomer, CanonicalOrder, CanonicalOrderLine, OrderStatus } from '../../commerce/model.ts';
+import type { CanonicalCustomer, CanonicalOrder, CanonicalOrderLine, OrderStatus } from '../../commerce/index.ts';
 import { exponentOf } from '../normalize/money.ts';
 import { MONEY, divideUnits, fits, fromUnits, toUnits } from './decimal.ts';
 import { attempt } from './errors.ts';

@@ -2,7 +2,7 @@
  * The shapes a bulk import's rows take once parsed. Rossmann figures stay decimal strings (no
  * float ever touches money); dates are calendar days (YYYY-MM-DD), with no time zone to get wrong.
  */
-import type { CanonicalOrder } from '../../commerce/model.ts';
+import type { CanonicalOrder } from '../../commerce/index.ts';
 import type { ImportKind } from '../tables.ts';
 
 export type { ImportKind };

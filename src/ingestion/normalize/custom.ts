@@ -3,7 +3,7 @@
  * Nothing is guessed: every key must be present (null where allowed), no other key may appear, and
  * the first bad field is named, so an integrator's typo fails loudly instead of dropping data.
  */
-import type { CanonicalCustomer, CanonicalOrder, CanonicalOrderLine, CanonicalProduct, CanonicalRefund, OrderStatus } from '../../commerce/model.ts';
+import type { CanonicalCustomer, CanonicalOrder, CanonicalOrderLine, CanonicalProduct, CanonicalRefund, OrderStatus } from '../../commerce/index.ts';
 import { plainDecimal, toMajor } from './money.ts';
 import { at, currency, id, isoTime, list, obj, type At, type Source } from './read.ts';
 import { NormalizeError, changes, unknownTopic, type Normalized, type Normalizer } from './types.ts';

@@ -2,7 +2,7 @@
  * PayPal webhooks (v1 event envelope around v2 Orders and Payments resources). Amounts are
  * { currency_code, value } with value a decimal string in major units.
  */
-import type { CanonicalOrder, CanonicalOrderLine, CanonicalRefund, OrderStatus } from '../../commerce/model.ts';
+import type { CanonicalOrder, CanonicalOrderLine, CanonicalRefund, OrderStatus } from '../../commerce/index.ts';
 import { minorToMajor, mulMajor, sumMajor } from './money.ts';
 import { amount, currency, fullName, has, id, int, isoTime, list, obj, optAmount, optIsoTime, optList, optObj, optStr, type At } from './read.ts';
 import { NormalizeError, changes, unknownTopic, type Normalized, type Normalizer } from './types.ts';

@@ -2,7 +2,7 @@
  * Shopify webhooks (REST Admin API resource bodies). Amounts are shop-currency decimal strings.
  * The shop domain arrives in a header, not the body, so storeExternalId stays null here.
  */
-import type { CanonicalCustomer, CanonicalOrder, CanonicalOrderLine, CanonicalProduct, CanonicalRefund, OrderStatus } from '../../commerce/model.ts';
+import type { CanonicalCustomer, CanonicalOrder, CanonicalOrderLine, CanonicalProduct, CanonicalRefund, OrderStatus } from '../../commerce/index.ts';
 import { mulMajor, sumMajor } from './money.ts';
 import { amount, currency, fullName, has, id, int, isoTime, list, optDecimal, optId, optIsoTime, optList, optObj, optStr, str, type At, type Source } from './read.ts';
 import { NormalizeError, changes, unknownTopic, type Normalizer } from './types.ts';

@@ -3,7 +3,7 @@
  * Stripe's minor units. Every payment event keys its order by the payment intent id, so a
  * checkout session, its payment intent and its charge count as one order.
  */
-import type { CanonicalCustomer, CanonicalOrder, CanonicalRefund, CommerceChange, OrderStatus } from '../../commerce/model.ts';
+import type { CanonicalCustomer, CanonicalOrder, CanonicalRefund, CommerceChange, OrderStatus } from '../../commerce/index.ts';
 import { minorToMajor } from './money.ts';
 import { at, currency, has, id, isoTime, list, minorAmount, obj, optBool, optStr, type At, type Source } from './read.ts';
 import { changes, unknownTopic, type Normalized, type Normalizer } from './types.ts';

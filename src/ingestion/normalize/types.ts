@@ -2,7 +2,7 @@
  * What a normalizer returns. A known topic with a payload we cannot read is an error (retry, then
  * dead-letter); a topic we do not map is not an error, only nothing to do.
  */
-import type { CommerceChange } from '../../commerce/model.ts';
+import type { CommerceChange } from '../../commerce/index.ts';
 
 /** The changes a delivery means, or why it means none. */
 export type Normalized = { status: 'changes'; changes: CommerceChange[] } | { status: 'ignored'; reason: string };

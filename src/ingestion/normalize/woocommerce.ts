@@ -2,7 +2,7 @@
  * WooCommerce webhooks (REST API v3 resources). Amounts are decimal strings in the store currency;
  * *_gmt times are UTC without a zone designator; 0 and "" mean "none".
  */
-import type { CanonicalCustomer, CanonicalOrder, CanonicalOrderLine, CanonicalProduct, OrderStatus } from '../../commerce/model.ts';
+import type { CanonicalCustomer, CanonicalOrder, CanonicalOrderLine, CanonicalProduct, OrderStatus } from '../../commerce/index.ts';
 import { sumMajor } from './money.ts';
 import { amount, currency, fullName, id, int, isoTime, list, optDecimal, optId, optIsoTime, optStr, str, type At, type Source } from './read.ts';
 import { changes, unknownTopic, type Normalizer } from './types.ts';

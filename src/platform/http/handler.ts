@@ -52,6 +52,8 @@ export interface HandlerContext<K extends OperationId> {
   userAgent: string | undefined;
   /** The raw request, for the few operations that stream their body. */
   req: Request;
+  /** Whether the caller may see personal data unmasked, from the operation's `x-pii-roles`. */
+  pii: boolean;
 }
 
 export type Handler<K extends OperationId> = (ctx: HandlerContext<K>) => Promise<Reply<K>>;
@@ -65,25 +67,27 @@ export function routes<T extends RouteTable>(table: T): T {
 }
 
 /** The request as its handler context. */
-export function contextOf<K extends OperationId>(req: Request, res: Response): HandlerContext<K> {
+export function contextOf<K extends OperationId>(req: Request, res: Response, op?: OperationInfo): HandlerContext<K> {
+  const principal = (res.locals.principal as Principal | null | undefined) ?? null;
   return {
     params: req.params as PathParams<K>,
     query: req.query as QueryParams<K>,
     body: req.body as RequestBody<K>,
-    principal: (res.locals.principal as Principal | null | undefined) ?? null,
+    principal,
     requestId: res.locals.requestId as string,
     headers: req.headers,
     rawBody: (req as Request & { rawBody?: Buffer }).rawBody,
     ip: req.ip ?? req.socket.remoteAddress ?? '',
     userAgent: req.headers['user-agent'],
     req,
+    pii: principal?.kind === 'user' && (op?.piiRoles ?? []).includes(principal.role),
   };
 }
 
 /** Adapts a typed handler to Express: runs it (once per Idempotency-Key when declared) and writes the reply. */
 export function expressHandler<K extends OperationId>(handler: Handler<K>, op: OperationInfo, db: Db, cipher: FieldCipher) {
   return (req: Request, res: Response, next: NextFunction): void => {
-    const ctx = contextOf<K>(req, res);
+    const ctx = contextOf<K>(req, res, op);
     const key = req.headers['idempotency-key'];
     const run = () => handler(ctx) as Promise<StoredReply>;
     const replyPromise: Promise<StoredReply & { replayed?: boolean }> =

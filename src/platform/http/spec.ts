@@ -23,6 +23,8 @@ export interface OperationInfo {
   bodyMode: BodyMode;
   /** The named body limit of the operation (`x-body-limit`), or null for the default one. */
   bodyLimit: string | null;
+  /** Roles that see personal data unmasked in the answer (`x-pii-roles`); others and API keys see it masked. */
+  piiRoles: string[];
 }
 
 export type BodyMode = 'json' | 'raw' | 'stream';
@@ -63,6 +65,7 @@ export function listOperations(spec: OpenApiDocument): OperationInfo[] {
         idempotent: declaresIdempotencyKey(spec, op.parameters),
         bodyMode: bodyModeOf(operationId, op['x-body-mode']),
         bodyLimit: typeof op['x-body-limit'] === 'string' ? op['x-body-limit'] : null,
+        piiRoles: strings(op['x-pii-roles']),
       });
     }
   }
