@@ -3,7 +3,8 @@ import type { components } from '../../generated/api.ts';
 import type { Trx } from '../platform/db.ts';
 import { divide, formatMoney, toUnits } from './money.ts';
 import { ALL_STORES, COUNTED_STATUSES, NO_STORE } from './rollups.ts';
-import { checkRange, localIso, zoneOf } from './series.ts';
+import { checkRange } from '../platform/time-range.ts';
+import { localIso, zoneOf } from './series.ts';
 import './tables.ts';
 
 type Schemas = components['schemas'];

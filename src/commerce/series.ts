@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
 import type { Trx } from '../platform/db.ts';
 import { badRequest, notFound } from '../platform/errors.ts';
+import { checkRange } from '../platform/time-range.ts';
 import { ALL_STORES } from './rollups.ts';
 import './tables.ts';
 
@@ -47,18 +48,6 @@ const VALUE: Record<Exclude<SeriesMetric, 'reported_sales' | 'reported_customers
   orders: 'sum(orders)',
   units: 'sum(units)',
 };
-
-/** Checks a `[from, to)` range: both instants, `to` after `from`, at most `maxDays` long. */
-export function checkRange(from: string, to: string, maxDays: number): { from: number; to: number } {
-  const f = Date.parse(from);
-  const t = Date.parse(to);
-  // RFC 3339 allows a leap second (23:59:60), which the contract's format accepts and Date cannot hold.
-  if (Number.isNaN(f)) throw badRequest('`from` is not a time this API can use.', [{ name: 'query.from', reason: 'is not a valid instant' }]);
-  if (Number.isNaN(t)) throw badRequest('`to` is not a time this API can use.', [{ name: 'query.to', reason: 'is not a valid instant' }]);
-  if (t <= f) throw badRequest('`to` must be after `from`.', [{ name: 'query.to', reason: 'must be after from' }]);
-  if (t - f > maxDays * 86_400_000) throw badRequest(`The range is longer than ${maxDays} days.`, [{ name: 'query.to', reason: `must be at most ${maxDays} days after from` }]);
-  return { from: f, to: t };
-}
 
 /** The local wall time of an instant in a zone, with its UTC offset: 2026-03-01T00:00:00+01:00. */
 export function localIso(at: Date, timeZone: string): string {

@@ -1,5 +1,6 @@
 import type { OrderStatus } from './model.ts';
-import { badRequest, notFound } from '../platform/errors.ts';
+import { notFound } from '../platform/errors.ts';
+import { checkInstants } from '../platform/time-range.ts';
 import { before, decodeCursor, page } from '../platform/pagination.ts';
 import { withTenant } from '../platform/tenancy.ts';
 import { customerCtx, type CommerceDeps } from './context.ts';
@@ -7,16 +8,9 @@ import { toCustomer, toOrder, toProduct } from './mappers.ts';
 import { money } from './money.ts';
 import './tables.ts';
 
-function checkInstant(v: string | undefined, name: string): void {
-  // RFC 3339 allows a leap second (23:59:60), which the contract's format accepts and Date cannot hold.
-  if (v !== undefined && Number.isNaN(Date.parse(v))) throw badRequest(`\`${name}\` is not a time this API can use.`, [{ name: `query.${name}`, reason: 'is not a valid instant' }]);
-}
-
 /** A page of orders, newest placed first. */
 export async function listOrders(d: CommerceDeps, tenantId: string, f: { limit?: number; cursor?: string; store_id?: string; status?: OrderStatus; customer_id?: string; currency?: string; from?: string; to?: string }) {
-  checkInstant(f.from, 'from');
-  checkInstant(f.to, 'to');
-  if (f.from && f.to && Date.parse(f.to) <= Date.parse(f.from)) throw badRequest('`to` must be after `from`.', [{ name: 'query.to', reason: 'must be after from' }]);
+  checkInstants({ from: f.from, to: f.to }, 'query', ['from', 'to']);
   const limit = f.limit ?? 50;
   const after = decodeCursor(f.cursor);
   const rows = await withTenant(d.db, tenantId, (trx) => {

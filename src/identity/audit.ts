@@ -1,6 +1,6 @@
 import type { Trx } from '../platform/db.ts';
 import { decodeCursor, page, type Cursor } from '../platform/pagination.ts';
-import { badRequest } from '../platform/errors.ts';
+import { checkInstants } from '../platform/time-range.ts';
 import { withTenant } from '../platform/tenancy.ts';
 import type { IdentityDeps } from './context.ts';
 import { auditRowToAuditEvent } from './mappers.ts';
@@ -49,12 +49,7 @@ export async function findAuditEvents(trx: Trx, f: { limit: number; after: Curso
 
 /** The audit log of a tenant, filtered and paged; `to` must come after `from`. */
 export async function listAudit(d: IdentityDeps, tenantId: string, f: { limit?: number; cursor?: string; actor_id?: string; action?: string; from?: string; to?: string }) {
-  // RFC 3339 allows a leap second (23:59:60), which the contract's format accepts and Date cannot hold.
-  for (const name of ['from', 'to'] as const) {
-    const v = f[name];
-    if (v !== undefined && Number.isNaN(Date.parse(v))) throw badRequest(`\`${name}\` is not a time this API can use.`, [{ name: `query.${name}`, reason: 'is not a valid instant' }]);
-  }
-  if (f.from && f.to && Date.parse(f.to) <= Date.parse(f.from)) throw badRequest('`to` must be after `from`.', [{ name: 'query.to', reason: 'must be after from' }]);
+  checkInstants({ from: f.from, to: f.to }, 'query', ['from', 'to']);
   const limit = f.limit ?? 50;
   const after = decodeCursor(f.cursor);
   const rows = await withTenant(d.db, tenantId, (trx) =>

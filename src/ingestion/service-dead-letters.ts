@@ -2,7 +2,8 @@ import { sql } from 'kysely';
 import type { PgBoss } from 'pg-boss';
 import { recordAudit, type RequestMeta } from '../identity/index.ts';
 import type { Trx } from '../platform/db.ts';
-import { badRequest, conflict, notFound } from '../platform/errors.ts';
+import { conflict, notFound } from '../platform/errors.ts';
+import { checkInstants } from '../platform/time-range.ts';
 import { enqueue } from '../platform/jobs.ts';
 import { before, decodeCursor, page } from '../platform/pagination.ts';
 import { withTenant } from '../platform/tenancy.ts';
@@ -116,13 +117,7 @@ export async function replayMatching(trx: Trx, boss: PgBoss, f: ReplayFilter, cr
 
 /** Counts what a bulk replay will take and queues it as a job. */
 export async function replayDeadLetters(d: IngestionDeps, tenantId: string, f: ReplayFilter, meta: RequestMeta) {
-  for (const name of ['created_from', 'created_to'] as const) {
-    const v = f[name];
-    if (v !== undefined && Number.isNaN(Date.parse(v))) throw badRequest(`\`${name}\` is not a time this API can use.`, [{ name: `body.${name}`, reason: 'is not a valid instant' }]);
-  }
-  if (f.created_from && f.created_to && Date.parse(f.created_to) <= Date.parse(f.created_from)) {
-    throw badRequest('`created_to` must be after `created_from`.', [{ name: 'body.created_to', reason: 'must be after created_from' }]);
-  }
+  checkInstants({ created_from: f.created_from, created_to: f.created_to }, 'body', ['created_from', 'created_to']);
   return withTenant(d.db, tenantId, async (trx) => {
     const { now } = (await sql<{ now: Date }>`select now() as now`.execute(trx)).rows[0] as { now: Date };
     const createdBefore = now.toISOString();

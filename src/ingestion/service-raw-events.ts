@@ -1,4 +1,5 @@
-import { badRequest, notFound } from '../platform/errors.ts';
+import { notFound } from '../platform/errors.ts';
+import { checkInstants } from '../platform/time-range.ts';
 import { before, decodeCursor, page } from '../platform/pagination.ts';
 import { withTenant } from '../platform/tenancy.ts';
 import { bodyCtx, decodeBody, type IngestionDeps } from './context.ts';
@@ -20,13 +21,7 @@ interface RawEventFilter {
 
 /** A page of raw events without bodies, newest first. */
 export async function listRawEvents(d: IngestionDeps, tenantId: string, f: RawEventFilter) {
-  for (const name of ['received_from', 'received_to'] as const) {
-    const v = f[name];
-    if (v !== undefined && Number.isNaN(Date.parse(v))) throw badRequest(`\`${name}\` is not a time this API can use.`, [{ name: `query.${name}`, reason: 'is not a valid instant' }]);
-  }
-  if (f.received_from && f.received_to && Date.parse(f.received_to) <= Date.parse(f.received_from)) {
-    throw badRequest('`received_to` must be after `received_from`.', [{ name: 'query.received_to', reason: 'must be after received_from' }]);
-  }
+  checkInstants({ received_from: f.received_from, received_to: f.received_to }, 'query', ['received_from', 'received_to']);
   const limit = f.limit ?? 50;
   const after = decodeCursor(f.cursor);
   const rows = await withTenant(d.db, tenantId, (trx) => {
