@@ -227,7 +227,7 @@ async function ordersChanged(trx: Trx, ctx: WriteContext, orderIds: readonly str
   if (invalidate) afterCommit(trx, () => invalidate(touches));
   await sql`update customers c set first_order_at = (
         select min(o.placed_at) from orders o where o.customer_id = c.id and o.status in (${sql.raw(COUNTED_STATUSES.map((x) => `'${x}'`).join(', '))}))
-      where c.id = any(${[...formerCustomers]}::uuid[]) or c.id in (select customer_id from orders where id = any(${[...orderIds]}::uuid[]) and customer_id is not null)`.execute(trx);
+      where c.id in (select unnest(${[...formerCustomers]}::uuid[]) union select customer_id from orders where id = any(${[...orderIds]}::uuid[]) and customer_id is not null)`.execute(trx);
 }
 
 async function writeLines(trx: Trx, ctx: WriteContext, orders: readonly CanonicalOrder[], orderIds: Map<string, string>): Promise<void> {
@@ -271,16 +271,20 @@ async function attachRefunds(trx: Trx, ctx: WriteContext, orderIds: readonly str
  */
 async function settleRefunds(trx: Trx, orderIds: readonly string[]): Promise<void> {
   if (orderIds.length === 0) return;
-  await sql`update orders o set
-        refunded_total = s.refunded,
-        status = case
-          when o.status in ('paid', 'fulfilled', 'partially_refunded', 'refunded') and s.refunded > 0 and s.refunded >= o.total then 'refunded'
-          when o.status in ('paid', 'fulfilled', 'partially_refunded') and s.refunded > 0 then 'partially_refunded'
-          else o.status end,
-        updated_at = now()
-      from (select o2.id, coalesce((select sum(amount) from refunds r where r.order_id = o2.id), 0) as refunded
-            from orders o2 where o2.id = any(${[...orderIds]}::uuid[])) s
-      where o.id = s.id and (o.refunded_total is distinct from s.refunded or o.status in ('paid', 'fulfilled', 'partially_refunded'))`.execute(trx);
+  // Only orders whose refunded total or status actually moves are written: an import of paid
+  // orders without refunds rewrites nothing here.
+  await sql`update orders o set refunded_total = s.refunded, status = s.status, updated_at = now()
+      from (
+        select o2.id, r.refunded,
+          case
+            when o2.status in ('paid', 'fulfilled', 'partially_refunded', 'refunded') and r.refunded > 0 and r.refunded >= o2.total then 'refunded'
+            when o2.status in ('paid', 'fulfilled', 'partially_refunded') and r.refunded > 0 then 'partially_refunded'
+            else o2.status end as status
+        from orders o2
+        cross join lateral (select coalesce(sum(amount), 0) as refunded from refunds where order_id = o2.id) r
+        where o2.id = any(${[...orderIds]}::uuid[])
+      ) s
+      where o.id = s.id and (o.refunded_total is distinct from s.refunded or o.status is distinct from s.status)`.execute(trx);
 }
 
 /** Inserts refunds (a refund id seen twice is one refund), attaches them to their orders and settles those orders. */
