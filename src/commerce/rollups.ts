@@ -41,6 +41,12 @@ async function refreshTable(trx: Trx, kind: 'hour' | 'day', stores: (string | nu
   const table = sql.table(kind === 'hour' ? 'sales_hourly' : 'sales_daily');
   const col = sql.ref(kind);
   const b = bucketsCte(kind, stores, ats);
+  // Two transactions refreshing one bucket would each delete the rows they can see and insert their
+  // own sums: the second insert fails on the primary key (an upsert would lose the first one's
+  // orders). So each bucket is locked until commit, in one order (two refreshes never deadlock),
+  // by a statement of its own: after a wait, the delete and insert see what the other committed.
+  await sql`with ${b} select pg_advisory_xact_lock(h) from (
+      select distinct hashtextextended(concat_ws(':', ${kind}::text, ${TENANT}, s, extract(epoch from k)), 0) as h from b) x order by h`.execute(trx);
   await sql`with ${b} delete from ${table} r using b where r.tenant_id = ${TENANT} and r.store_id = b.s and r.${col} = b.k`.execute(trx);
   await sql`with ${b}
     insert into ${table} (tenant_id, store_id, currency, channel, ${col}, orders, gross, units, refunds, refund_count)

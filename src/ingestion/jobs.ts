@@ -20,6 +20,8 @@ export const normalizeQueue = defineQueue<{ tenantId: string; rawEventId: string
   retryLimit: 10,
   retryDelay: 5,
   retryDelayMax: 600,
+  // A normalization takes milliseconds: a job held this long belongs to a worker that died.
+  expireInSeconds: 120,
   parse: (data) => {
     const p = tenantPayload(data);
     return { tenantId: p.tenantId, rawEventId: uuidField(p, 'rawEventId') };
@@ -51,6 +53,7 @@ export const importQueue = defineQueue<{ tenantId: string; importId: string }>({
   retryDelay: 30,
   // A 512 MiB import can take a while; past this, pg-boss assumes the worker died and retries.
   expireInSeconds: 3 * 3600,
+  batchSize: 1,
   parse: (data) => {
     const p = tenantPayload(data);
     return { tenantId: p.tenantId, importId: uuidField(p, 'importId') };

@@ -35,6 +35,8 @@ export interface QueueDef<P extends TenantPayload = TenantPayload> {
   retryDelay: number;
   retryDelayMax?: number;
   expireInSeconds?: number;
+  /** Jobs fetched at once (default 10); a full batch makes the worker fetch again at once instead of waiting for the next poll. */
+  batchSize?: number;
   /** Payloads arrive as `unknown` (another version of the code may have written them): check them. */
   parse(data: unknown): P;
   /** The work, in one transaction of the payload's tenant: it commits, or nothing happened. */
@@ -135,7 +137,9 @@ export async function startWorkers(
 ): Promise<void> {
   const { log } = services;
   for (const q of queues as readonly QueueDef[]) {
-    await boss.work(q.name, { localConcurrency: opts.concurrency ?? 2, batchSize: 1, pollingIntervalSeconds: opts.pollingIntervalSeconds ?? 2 }, async (jobs: Job<unknown>[]) => {
+    const batchSize = q.batchSize ?? 10;
+    const options = { localConcurrency: opts.concurrency ?? 2, batchSize, burstWhenBatchFull: batchSize > 1, pollingIntervalSeconds: opts.pollingIntervalSeconds ?? 2 };
+    await boss.work(q.name, options, async (jobs: Job<unknown>[]) => {
       for (const job of jobs) {
         const payload = q.parse(job.data);
         const ctx: JobContext = { id: job.id, retryCount: job.retryCount, boss, ...services };
@@ -148,7 +152,9 @@ export async function startWorkers(
           log.warn({ queue: q.name, jobId: job.id, retryCount: job.retryCount, err }, 'job failed');
           const onError = q.onError;
           if (onError && (await withTenant(appDb, payload.tenantId, (trx) => onError(trx, payload, err, ctx)))) continue;
-          throw err;
+          // Fail this job alone (pg-boss retries it with backoff); the rest of the batch goes on.
+          // pg-boss then completes only the jobs still active.
+          await boss.fail(q.name, job.id, { message: err instanceof Error ? err.message : String(err) });
         }
       }
     });

@@ -40,7 +40,7 @@ export function ingestSettings(argv: readonly string[] = process.argv.slice(2)):
     rounds: envInt('BENCH_ROUNDS', quick ? 1 : 3),
     crashConcurrency: envInt('BENCH_CRASH_CONCURRENCY', 20),
     crashAfterMs: envInt('BENCH_CRASH_AFTER_MS', quick ? 2000 : 3000),
-    drainSeconds: envInt('BENCH_DRAIN_SECONDS', quick ? 120 : 300),
+    drainSeconds: envInt('BENCH_DRAIN_SECONDS', quick ? 60 : 300),
     batches: envInt('BENCH_BATCHES', quick ? 10 : 100),
     batchSize: 1000,
     senders: envInt('BENCH_SENDERS', 4),

@@ -5,19 +5,11 @@ const JSON_TYPES = ['application/json', 'application/*+json'];
 
 type WithRaw = Request & { rawBody?: Buffer };
 
-function parsedOrEmpty(raw: Buffer): unknown {
-  try {
-    return JSON.parse(raw.toString('utf8')) as unknown;
-  } catch {
-    return {};
-  }
-}
-
 /**
- * Parses a raw body the way the JSON parser would, keeping the exact bytes in `rawBody`: signed
- * webhooks are verified over what arrived, never over re-serialized JSON. Malformed JSON is left
- * for the handler to judge once the signature is checked: an unsigned garbled body is refused as
- * unsigned (401), a signed one as malformed (400).
+ * Reads a raw body, keeping the exact bytes in `rawBody`: signed
+ * webhooks are verified over what arrived, never over re-serialized JSON. JSON is not parsed here:
+ * the handler parses what it verified, and judges malformed JSON once the signature is checked (an
+ * unsigned garbled body is refused as unsigned, 401; a signed one as malformed, 400).
  */
 function parseRaw(req: Request, _res: Response, next: NextFunction): void {
   const r = req as WithRaw;
@@ -27,7 +19,8 @@ function parseRaw(req: Request, _res: Response, next: NextFunction): void {
   }
   r.rawBody = req.body;
   const type = req.headers['content-type'] ?? '';
-  if (req.is(JSON_TYPES)) req.body = r.rawBody.length === 0 ? undefined : parsedOrEmpty(r.rawBody);
+  // The handler's verifier parses the bytes it checked; parsing them here too would be work done twice.
+  if (req.is(JSON_TYPES)) req.body = r.rawBody.length === 0 ? undefined : {};
   else if (req.is('application/x-www-form-urlencoded')) req.body = Object.fromEntries(new URLSearchParams(r.rawBody.toString('utf8')));
   // Any other type is left for the validator to refuse with 415.
   else req.body = type === '' ? undefined : {};

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { sql } from 'kysely';
+import { sql, type RawBuilder } from 'kysely';
 import { call, expectStatus, obj, str, type IsolationContext, type IsolationRegistry } from '../../helpers/isolation.ts';
 import { customHeaders } from '../../helpers/webhook-signing.ts';
 
@@ -22,8 +22,32 @@ async function rawEventOfA(ctx: IsolationContext, body: Record<string, unknown> 
   const res = await fetch(`${ctx.h.url}/webhooks/custom/${src.id}`, { method: 'POST', headers: customHeaders(raw, src.secret, { topic, eventId }), body: raw });
   const text = await res.text();
   assert.equal(res.status, 202, `A's delivery: ${text}`);
-  return str(JSON.parse(text), 'raw_event_id');
+  const id = str(JSON.parse(text), 'raw_event_id');
+  // Let its normalization finish, so no later case sees A's rows move on their own.
+  await until(ctx, sql<{ done: boolean }>`select status <> 'pending' as done from raw_events where id = ${id}`, 'A\'s raw event to settle');
+  return id;
 }
+
+/** Polls an owner query answering `done` until it is true. */
+async function until(ctx: IsolationContext, query: RawBuilder<{ done: boolean }>, what: string): Promise<void> {
+  for (let i = 0; i < 200; i++) {
+    const r = await query.execute(ctx.h.owner);
+    if (r.rows[0]?.done) return;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+/** A's upload of a small stores file, imported to the end; answers the import id. */
+async function importOfA(ctx: IsolationContext, line: string): Promise<string> {
+  const res = await call(ctx.h.url, 'post', '/imports', { kind: 'bearer', token: ctx.a.token }, { query: { kind: 'stores' }, contentType: 'text/csv', body: `${STORES_HEADER}\n${line}\n` });
+  expectStatus(res, 202, 'A uploads an import');
+  const id = str(res.body, 'id');
+  await until(ctx, sql<{ done: boolean }>`select status in ('succeeded', 'failed') as done from imports where id = ${id}`, 'A\'s import to finish');
+  return id;
+}
+
+const STORES_HEADER = 'Store,StoreType,Assortment,CompetitionDistance,CompetitionOpenSinceMonth,CompetitionOpenSinceYear,Promo2,Promo2SinceWeek,Promo2SinceYear,PromoInterval';
 
 /** A dead letter of A's: a custom order that can never normalize becomes one at once. */
 async function deadLetterOfA(ctx: IsolationContext): Promise<string> {
@@ -136,7 +160,7 @@ export const ingestionIsolation: IsolationRegistry = {
   createImport: {
     expect: 'own-tenant-only',
     volatileTables: ['imports', 'import_chunks', 'stores', 'store_daily_sales'],
-    setup: () => Promise.resolve({ query: { kind: 'stores' }, contentType: 'text/csv', body: 'Store,StoreType,Assortment,CompetitionDistance,CompetitionOpenSinceMonth,CompetitionOpenSinceYear,Promo2,Promo2SinceWeek,Promo2SinceYear,PromoInterval\n9001,a,a,1270,9,2008,0,,,\n' }),
+    setup: () => Promise.resolve({ query: { kind: 'stores' }, contentType: 'text/csv', body: `${STORES_HEADER}\n9001,a,a,1270,9,2008,0,,,\n` }),
     verifyInvisible: async (ctx, id) => {
       expectStatus(await ctx.a.api('get', `/imports/${id}`), 404, 'A reads B\'s import');
       assert.deepEqual(await tenantsOf(ctx, 'imports', 'id', id), [ctx.b.id]);
@@ -144,20 +168,10 @@ export const ingestionIsolation: IsolationRegistry = {
   },
   listImports: {
     expect: 'empty-page',
-    volatileTables: ['imports', 'import_chunks', 'stores', 'store_daily_sales'],
-    setup: async (ctx) => {
-      const res = await call(ctx.h.url, 'post', '/imports', { kind: 'bearer', token: ctx.a.token }, { query: { kind: 'stores' }, contentType: 'text/csv', body: 'Store,StoreType,Assortment,CompetitionDistance,CompetitionOpenSinceMonth,CompetitionOpenSinceYear,Promo2,Promo2SinceWeek,Promo2SinceYear,PromoInterval\n9002,b,a,570,,,1,13,2010,"Jan,Apr,Jul,Oct"\n' });
-      expectStatus(res, 202, 'A uploads an import');
-      return { query: { limit: '200' }, foreignIds: [str(res.body, 'id')] };
-    },
+    setup: async (ctx) => ({ query: { limit: '200' }, foreignIds: [await importOfA(ctx, '9002,b,a,570,,,1,13,2010,"Jan,Apr,Jul,Oct"')] }),
   },
   getImport: {
     expect: 'not-found',
-    volatileTables: ['imports', 'import_chunks', 'stores', 'store_daily_sales'],
-    setup: async (ctx) => {
-      const res = await call(ctx.h.url, 'post', '/imports', { kind: 'bearer', token: ctx.a.token }, { query: { kind: 'stores' }, contentType: 'text/csv', body: 'Store,StoreType,Assortment,CompetitionDistance,CompetitionOpenSinceMonth,CompetitionOpenSinceYear,Promo2,Promo2SinceWeek,Promo2SinceYear,PromoInterval\n9003,c,c,,,,0,,,\n' });
-      expectStatus(res, 202, 'A uploads an import');
-      return { params: { importId: str(res.body, 'id') } };
-    },
+    setup: async (ctx) => ({ params: { importId: await importOfA(ctx, '9003,c,c,,,,0,,,') } }),
   },
 };
