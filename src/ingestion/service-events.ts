@@ -3,6 +3,7 @@ import type { components } from '../../generated/api.ts';
 import { cacheInvalidator, writeOrders, type CanonicalOrder } from '../commerce/index.ts';
 import type { FieldError } from '../platform/errors.ts';
 import { badRequest } from '../platform/errors.ts';
+import { sql } from 'kysely';
 import type { Trx } from '../platform/db.ts';
 import { withTenant } from '../platform/tenancy.ts';
 import type { IngestionDeps } from './context.ts';
@@ -12,8 +13,6 @@ import './tables.ts';
 type Event = components['schemas']['IngestEvent'];
 type Of<T extends Event['type']> = Extract<Event, { type: T }>;
 
-// Postgres takes at most 65,535 bind parameters in one statement: rows per multi-row INSERT.
-const CHUNK = 5000;
 
 /** Rules the contract cannot say: checked for the whole batch before anything is written. */
 function check(events: readonly Event[]): { errors: FieldError[]; orders: CanonicalOrder[] } {
@@ -37,34 +36,42 @@ function check(events: readonly Event[]): { errors: FieldError[]; orders: Canoni
   return { errors, orders };
 }
 
-async function insertChunks<R>(rows: readonly R[], insert: (chunk: R[]) => Promise<number>): Promise<number> {
-  let written = 0;
-  for (let i = 0; i < rows.length; i += CHUNK) written += await insert(rows.slice(i, i + CHUNK));
-  return written;
-}
-
 const of = <T extends Event['type']>(events: readonly Event[], t: T) => events.filter((e): e is Of<T> => e.type === t);
 
-async function writeBatch(trx: Trx, tenantId: string, events: readonly Event[]) {
+/**
+ * One INSERT … SELECT FROM unnest(arrays) per kind: a column array per field, so the statement has
+ * a handful of parameters whatever the batch size (a VALUES list would bind one per field per row).
+ */
+async function insertColumns(trx: Trx, table: string, columns: Record<string, { type: string; values: unknown[] }>): Promise<number> {
+  const names = Object.keys(columns);
+  const first = columns[names[0] as string];
+  if (!first || first.values.length === 0) return 0;
+  const arrays = names.map((n) => sql`${(columns[n] as { values: unknown[] }).values}::${sql.raw((columns[n] as { type: string }).type)}[]`);
+  const r = await sql<{ n: number }>`with ins as (
+      insert into ${sql.table(table)} (tenant_id, ${sql.join(names.map((n) => sql.ref(n)))})
+      select current_setting('app.tenant_id')::uuid, * from unnest(${sql.join(arrays)})
+      on conflict (tenant_id, event_id) do nothing returning 1)
+    select count(*)::int as n from ins`.execute(trx);
+  return r.rows[0]?.n ?? 0;
+}
+
+async function writeBatch(trx: Trx, events: readonly Event[]) {
   const id = (e: { id?: string }) => e.id ?? randomUUID();
-  const touchpoint = await insertChunks(of(events, 'touchpoint'), async (c) =>
-    (await trx.insertInto('touchpoints')
-      .values(c.map((e) => ({ tenant_id: tenantId, event_id: id(e), channel: e.channel, campaign: e.campaign ?? null, anonymous_id: e.anonymous_id ?? null, customer_ref: e.customer_ref ?? null, occurred_at: e.occurred_at })))
-      .onConflict((oc) => oc.columns(['tenant_id', 'event_id']).doNothing())
-      .returning('event_id')
-      .execute()).length);
-  const conversion = await insertChunks(of(events, 'conversion'), async (c) =>
-    (await trx.insertInto('conversions')
-      .values(c.map((e) => ({ tenant_id: tenantId, event_id: id(e), order_ref: e.order_ref ?? null, value: e.value ?? null, currency: e.currency ?? null, anonymous_id: e.anonymous_id ?? null, customer_ref: e.customer_ref ?? null, occurred_at: e.occurred_at })))
-      .onConflict((oc) => oc.columns(['tenant_id', 'event_id']).doNothing())
-      .returning('event_id')
-      .execute()).length);
-  const metric = await insertChunks(of(events, 'metric'), async (c) =>
-    (await trx.insertInto('metric_points')
-      .values(c.map((e) => ({ tenant_id: tenantId, event_id: id(e), series_key: e.series_key, occurred_at: e.occurred_at, value: e.value })))
-      .onConflict((oc) => oc.columns(['tenant_id', 'event_id']).doNothing())
-      .returning('event_id')
-      .execute()).length);
+  const col = <E>(list: readonly E[], type: string, f: (e: E) => unknown) => ({ type, values: list.map(f) });
+  const tp = of(events, 'touchpoint');
+  const cv = of(events, 'conversion');
+  const mp = of(events, 'metric');
+  const touchpoint = await insertColumns(trx, 'touchpoints', {
+    event_id: col(tp, 'text', id), channel: col(tp, 'text', (e) => e.channel), campaign: col(tp, 'text', (e) => e.campaign ?? null),
+    anonymous_id: col(tp, 'text', (e) => e.anonymous_id ?? null), customer_ref: col(tp, 'text', (e) => e.customer_ref ?? null), occurred_at: col(tp, 'timestamptz', (e) => e.occurred_at),
+  });
+  const conversion = await insertColumns(trx, 'conversions', {
+    event_id: col(cv, 'text', id), order_ref: col(cv, 'text', (e) => e.order_ref ?? null), value: col(cv, 'numeric', (e) => e.value ?? null), currency: col(cv, 'text', (e) => e.currency ?? null),
+    anonymous_id: col(cv, 'text', (e) => e.anonymous_id ?? null), customer_ref: col(cv, 'text', (e) => e.customer_ref ?? null), occurred_at: col(cv, 'timestamptz', (e) => e.occurred_at),
+  });
+  const metric = await insertColumns(trx, 'metric_points', {
+    event_id: col(mp, 'text', id), series_key: col(mp, 'text', (e) => e.series_key), occurred_at: col(mp, 'timestamptz', (e) => e.occurred_at), value: col(mp, 'float8', (e) => e.value),
+  });
   return { touchpoint, conversion, metric };
 }
 
@@ -77,7 +84,7 @@ export async function ingestEvents(d: IngestionDeps, tenantId: string, events: r
   const { errors, orders } = check(events);
   if (errors.length > 0) throw badRequest('The batch was not written: some events are invalid.', errors);
   const written = await withTenant(d.db, tenantId, async (trx) => {
-    const counts = await writeBatch(trx, tenantId, events);
+    const counts = await writeBatch(trx, events);
     const order = (await writeOrders(trx, { tenantId, sourceId: null, storeId: null, cipher: d.cipher, invalidate: cacheInvalidator(d.stores, tenantId) }, orders)).length;
     return { ...counts, order };
   });

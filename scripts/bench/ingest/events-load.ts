@@ -1,9 +1,12 @@
 /**
  * Part 3's two ways of writing touchpoints, fed the same pre-built rows: the batch events API over
- * HTTP, and one plain multi-row INSERT per batch straight into Postgres. Building the payloads
+ * HTTP, and one plain COPY per batch straight into Postgres. Building the payloads
  * happens before the clock starts, so neither side pays for the benchmark's own work.
  */
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import pg from 'pg';
+import { from as copyFrom } from 'pg-copy-streams';
 import type { RunSample } from '../lib/compare.ts';
 import { elapsedMs, runPool } from '../lib/pool.ts';
 import { percentile } from '../lib/stats.ts';
@@ -63,19 +66,30 @@ export function sendToApi(api: string, apiKey: string, batches: readonly Batch[]
   });
 }
 
-// One statement per batch, every column an array parameter: 7 parameters whatever the batch size.
-const INSERT = `insert into touchpoints (tenant_id, event_id, channel, campaign, anonymous_id, customer_ref, occurred_at)
-  select $1::uuid, * from unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::timestamptz[])`;
+/** One batch as COPY text: tab-separated, `\N` for null (ids and values here hold no tabs or newlines). */
+function copyText(tenantId: string, b: Batch): string {
+  const [ids, channels, campaigns, anon, refs, at] = b.columns;
+  let out = '';
+  for (let i = 0; i < ids.length; i++) out += `${tenantId}\t${ids[i] ?? ''}\t${channels[i] ?? ''}\t${campaigns[i] ?? ''}\t${anon[i] ?? ''}\t${refs[i] ?? '\\N'}\t${at[i] ?? ''}\n`;
+  return out;
+}
 
-/** INSERTs each batch as the owner into `tenantId`'s touchpoints from `senders` pooled connections. */
+/** COPYs each batch as the owner into `tenantId`'s touchpoints from `senders` pooled connections: the plain-COPY baseline. */
 export async function insertDirect(url: string, tenantId: string, batches: readonly Batch[], size: number, senders: number): Promise<RunSample> {
   const pool = new pg.Pool({ connectionString: url, max: senders });
+  // The COPY text is built before the clock starts, as the API's JSON bodies are.
+  const texts = new Map(batches.map((b) => [b, copyText(tenantId, b)]));
   try {
-    // Connections opened before the clock starts, as the API's pool already is.
     await Promise.all(Array.from({ length: senders }, async () => (await pool.connect()).release()));
     return await timed(batches, size, senders, async (b) => {
-      const r = await pool.query(INSERT, [tenantId, ...b.columns]);
-      if (r.rowCount !== size) throw new Error(`INSERT wrote ${String(r.rowCount)} of ${size} rows`);
+      const client = await pool.connect();
+      try {
+        const stream = client.query(copyFrom('copy touchpoints (tenant_id, event_id, channel, campaign, anonymous_id, customer_ref, occurred_at) from stdin'));
+        await pipeline(Readable.from([texts.get(b) ?? '']), stream);
+        if (stream.rowCount !== size) throw new Error(`COPY wrote ${String(stream.rowCount)} of ${size} rows`);
+      } finally {
+        client.release();
+      }
     });
   } finally {
     await pool.end();
