@@ -15,6 +15,11 @@ export interface WriteContext {
   cipher: FieldCipher;
   /** Told, after the transaction commits, which moments' figures changed (cache invalidation). */
   invalidate?: (touches: readonly Touch[]) => Promise<void>;
+  /**
+   * When set, touched buckets are collected here and refreshed once by the caller (applyChanges):
+   * one transaction then locks its buckets in one sorted step, so two writers cannot deadlock.
+   */
+  deferred?: Touch[];
 }
 
 /** What a write changed, for callers that count or invalidate. */
@@ -216,15 +221,21 @@ export async function writeOrders(trx: Trx, ctx: WriteContext, orders: readonly 
   return ids;
 }
 
+/** Refreshes the touched rollup buckets and schedules the cache invalidation for after commit. */
+async function settleRollups(trx: Trx, ctx: WriteContext, touches: readonly Touch[]): Promise<void> {
+  await refreshRollups(trx, touches);
+  const { invalidate } = ctx;
+  if (invalidate) afterCommit(trx, () => invalidate(touches));
+}
+
 /**
  * Everything derived from orders, brought up to date in the same transaction: the rollup buckets
  * the orders left and entered, and the first-order time of their customers (before and after).
  */
 async function ordersChanged(trx: Trx, ctx: WriteContext, orderIds: readonly string[], before: readonly Touch[] = [], formerCustomers: readonly string[] = []): Promise<void> {
   const touches = [...before, ...(await touchesOfOrders(trx, orderIds))];
-  await refreshRollups(trx, touches);
-  const { invalidate } = ctx;
-  if (invalidate) afterCommit(trx, () => invalidate(touches));
+  if (ctx.deferred) ctx.deferred.push(...touches);
+  else await settleRollups(trx, ctx, touches);
   await sql`update customers c set first_order_at = (
         select min(o.placed_at) from orders o where o.customer_id = c.id and o.status in (${sql.raw(COUNTED_STATUSES.map((x) => `'${x}'`).join(', '))}))
       where c.id in (select unnest(${[...formerCustomers]}::uuid[]) union select customer_id from orders where id = any(${[...orderIds]}::uuid[]) and customer_id is not null)`.execute(trx);
@@ -343,6 +354,8 @@ async function writeOrderStatus(trx: Trx, ctx: WriteContext, c: Extract<Commerce
       .set({ status: c.status, provider_updated_at: c.updatedAt, payment_ref: sql`coalesce(payment_ref, ${c.paymentRef})`, updated_at: sql`now()` })
       .where('id', '=', existing.id)
       .execute();
+    // The payment reference may be new: refunds that named it can be attached now.
+    await attachRefunds(trx, ctx, [existing.id]);
     await settleRefunds(trx, [existing.id]);
     await ordersChanged(trx, ctx, [existing.id]);
     return [existing.id];
@@ -372,7 +385,8 @@ async function writeOrderDeleted(trx: Trx, ctx: WriteContext, c: Extract<Commerc
 }
 
 /** Applies a list of canonical changes in the caller's transaction; idempotent and order-insensitive. */
-export async function applyChanges(trx: Trx, ctx: WriteContext, changes: readonly CommerceChange[]): Promise<WriteResult> {
+export async function applyChanges(trx: Trx, outer: WriteContext, changes: readonly CommerceChange[]): Promise<WriteResult> {
+  const ctx: WriteContext = { ...outer, deferred: [] };
   const by = <K extends CommerceChange['kind']>(k: K) => changes.filter((c): c is Extract<CommerceChange, { kind: K }> => c.kind === k);
   const customers = await writeCustomers(trx, ctx, by('customer').map((c) => c.customer));
   const products = await writeProducts(trx, ctx, by('product').map((c) => c.product));
@@ -381,5 +395,6 @@ export async function applyChanges(trx: Trx, ctx: WriteContext, changes: readonl
   for (const c of by('order-deleted')) for (const id of await writeOrderDeleted(trx, ctx, c)) orderIds.add(id);
   const refunds = by('refund').map((c) => c.refund);
   for (const id of await writeRefunds(trx, ctx, refunds)) orderIds.add(id);
+  await settleRollups(trx, outer, ctx.deferred ?? []);
   return { orders: by('order').length, refunds: refunds.length, customers: customers.size, products, orderIds: [...orderIds] };
 }
