@@ -141,7 +141,15 @@ export async function startWorkers(
     const options = { localConcurrency: opts.concurrency ?? 2, batchSize, burstWhenBatchFull: batchSize > 1, pollingIntervalSeconds: opts.pollingIntervalSeconds ?? 2 };
     await boss.work(q.name, options, async (jobs: Job<unknown>[]) => {
       for (const job of jobs) {
-        const payload = q.parse(job.data);
+        let payload: TenantPayload;
+        try {
+          payload = q.parse(job.data);
+        } catch (err) {
+          // A payload that does not parse fails alone; it must not take its batch down with it.
+          log.warn({ queue: q.name, jobId: job.id, err }, 'job payload refused');
+          await boss.fail(q.name, job.id, { message: err instanceof Error ? err.message : String(err) });
+          continue;
+        }
         const ctx: JobContext = { id: job.id, retryCount: job.retryCount, boss, ...services };
         const started = Date.now();
         try {
