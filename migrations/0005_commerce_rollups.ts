@@ -29,13 +29,16 @@ export async function up(db: Kysely<unknown>): Promise<void> {
   }
   // The refresh of a bucket scans the orders of one store in one hour or day.
   await sql`create index orders_nostore_placed on orders (tenant_id, placed_at) where store_id is null`.execute(db);
-  await sql`create index refunds_order_time on refunds (tenant_id, order_id, refunded_at)`.execute(db);
+  await sql`create index refunds_time on refunds (tenant_id, refunded_at)`.execute(db);
+  // Deleting an order cascades to its refunds: found by order id alone.
+  await sql`create index refunds_order_id on refunds (order_id)`.execute(db);
 }
 
 /** Drops the rollups. */
 export async function down(db: Kysely<unknown>): Promise<void> {
   await sql`drop index orders_nostore_placed`.execute(db);
-  await sql`drop index refunds_order_time`.execute(db);
+  await sql`drop index refunds_time`.execute(db);
+  await sql`drop index refunds_order_id`.execute(db);
   await sql`drop table sales_daily`.execute(db);
   await sql`drop table sales_hourly`.execute(db);
   await sql`alter table customers drop column first_order_at`.execute(db);

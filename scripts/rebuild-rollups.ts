@@ -5,7 +5,7 @@
  */
 import { parseArgs } from 'node:util';
 import { sql } from 'kysely';
-import { rebuildRollups } from '../src/commerce/rollups.ts';
+import { rebuildRollups } from '../src/commerce/index.ts';
 import '../src/commerce/tables.ts';
 import { allQueues } from '../src/domains.ts';
 import { ConfigError, loadConfig } from '../src/platform/config.ts';

@@ -12,10 +12,10 @@ export const commerceDomain: Domain = {
 };
 
 export { salesSeries, type SeriesQuery, type SeriesResult, type SeriesMetric, type Bucket } from './series.ts';
-export { rebuildRollups } from './rollups.ts';
+export { ALL_STORES, COUNTED_STATUSES, NO_STORE, rebuildRollups } from './rollups.ts';
 
 export type { CanonicalCustomer, CanonicalOrder, CanonicalOrderLine, CanonicalProduct, CanonicalRefund, CommerceChange, OrderStatus } from './model.ts';
-export { applyChanges, resolveStores, writeOrders, type WriteContext, type WriteResult } from './write.ts';
+export { applyChanges, resolveStores, writeOrders, writeRefunds, type WriteContext, type WriteResult } from './write.ts';
 export type { Touch } from './rollups.ts';
 
 /** The cache invalidation a write context carries: the months its touches fall in are recomputed. */
