@@ -12,7 +12,7 @@ export const commerceDomain: Domain = {
 };
 
 export { salesSeries, type SeriesQuery, type SeriesResult, type SeriesMetric, type Bucket } from './series.ts';
-export { ALL_STORES, COUNTED_STATUSES, NO_STORE, rebuildRollups } from './rollups.ts';
+export { ALL_STORES, COUNTED_STATUSES, NO_STORE, rebuildRollups, type RebuildWindow } from './rollups.ts';
 
 export type { CanonicalCustomer, CanonicalOrder, CanonicalOrderLine, CanonicalProduct, CanonicalRefund, CommerceChange, OrderStatus } from './model.ts';
 export { applyChanges, resolveStores, writeOrders, writeRefunds, type WriteContext, type WriteResult } from './write.ts';

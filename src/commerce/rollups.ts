@@ -101,33 +101,61 @@ function bucketOf(kind: 'hour' | 'day', at: RawBuilder<unknown>, store: RawBuild
   return sql`(${at} at time zone coalesce((select timezone from stores where id = ${store}), (select timezone from tenants where id = ${TENANT})))::date`;
 }
 
-/**
- * Recomputes the rollups of some stores, or of the whole tenant, straight from the orders and
- * refunds rows (the rebuild command, a store's time zone change): one aggregate per table, not a
- * bucket at a time.
- */
-export async function rebuildRollups(trx: Trx, storeIds: readonly string[] | 'all'): Promise<void> {
-  await rebuildLevel(trx, 'store', storeIds);
-  // The tenant-wide rows sum every store: any store's change changes them, so they are rebuilt whole.
-  await rebuildLevel(trx, 'tenant', 'all');
+/** The instants a bulk write touched: its rollups are rebuilt over the buckets that cover them. */
+export interface RebuildWindow {
+  from: Date;
+  to: Date;
 }
 
-async function rebuildLevel(trx: Trx, level: 'store' | 'tenant', storeIds: readonly string[] | 'all'): Promise<void> {
+/**
+ * Recomputes the rollups of some stores, or of the whole tenant, straight from the orders and
+ * refunds rows (the rebuild command, a store's time zone change, the end of an import): one
+ * aggregate per table, not a bucket at a time. With a window, only the buckets covering it.
+ */
+export async function rebuildRollups(trx: Trx, storeIds: readonly string[] | 'all', window?: RebuildWindow): Promise<void> {
+  await rebuildLevel(trx, 'store', storeIds, window);
+  // The tenant-wide rows sum every store: any store's change changes them, so they are rebuilt whole.
+  await rebuildLevel(trx, 'tenant', 'all', window);
+}
+
+/**
+ * Which buckets a rebuild replaces, and a cheap range on the rows that can fall in them: whole UTC
+ * hours, or local dates a day either side (no zone is more than 14 hours from UTC), read from rows
+ * three days either side.
+ */
+function windowOf(kind: 'hour' | 'day', w: RebuildWindow | undefined, col: RawBuilder<unknown>, at: RawBuilder<unknown>, bucket: RawBuilder<unknown>) {
+  if (!w) return { buckets: sql`true`, rows: sql`true` };
+  if (kind === 'hour') {
+    const lo = sql`date_trunc('hour', ${w.from}::timestamptz, 'UTC')`;
+    const hi = sql`date_trunc('hour', ${w.to}::timestamptz, 'UTC')`;
+    return { buckets: sql`${col} between ${lo} and ${hi}`, rows: sql`${at} >= ${lo} and ${at} < ${hi} + interval '1 hour'` };
+  }
+  const lo = sql`(${w.from}::timestamptz - interval '1 day')::date`;
+  const hi = sql`(${w.to}::timestamptz + interval '1 day')::date`;
+  return {
+    buckets: sql`${col} between ${lo} and ${hi}`,
+    rows: sql`${at} >= ${w.from}::timestamptz - interval '3 days' and ${at} < ${w.to}::timestamptz + interval '3 days' and ${bucket} between ${lo} and ${hi}`,
+  };
+}
+
+async function rebuildLevel(trx: Trx, level: 'store' | 'tenant', storeIds: readonly string[] | 'all', window?: RebuildWindow): Promise<void> {
   const store = level === 'tenant' ? sql`${ALL_STORES}::uuid` : sql`coalesce(o.store_id, ${NO_STORE}::uuid)`;
   const only = storeIds === 'all' ? sql`true` : sql`coalesce(o.store_id, ${NO_STORE}::uuid) = any(${[...storeIds]}::uuid[])`;
   const rows = level === 'tenant' ? sql`store_id = ${ALL_STORES}::uuid` : storeIds === 'all' ? sql`store_id <> ${ALL_STORES}::uuid` : sql`store_id = any(${[...storeIds]}::uuid[])`;
   for (const kind of ['hour', 'day'] as const) {
     const table = sql.table(kind === 'hour' ? 'sales_hourly' : 'sales_daily');
     const col = sql.ref(kind);
-    await sql`delete from ${table} where tenant_id = ${TENANT} and ${rows}`.execute(trx);
+    const placed = windowOf(kind, window, col, sql`o.placed_at`, bucketOf(kind, sql`o.placed_at`, store));
+    const refunded = windowOf(kind, window, col, sql`r.refunded_at`, bucketOf(kind, sql`r.refunded_at`, store));
+    await sql`delete from ${table} where tenant_id = ${TENANT} and ${rows} and ${placed.buckets}`.execute(trx);
     await sql`insert into ${table} (tenant_id, store_id, currency, channel, ${col}, orders, gross, units, refunds, refund_count)
       select ${TENANT}, s, currency, channel, k, sum(n), sum(g), sum(u), sum(rf), sum(rc) from (
         select ${store} as s, ${bucketOf(kind, sql`o.placed_at`, store)} as k, o.currency, coalesce(o.channel, '') as channel,
                count(*) as n, sum(o.total) as g, sum(o.units) as u, 0::numeric as rf, 0 as rc
-          from orders o where o.tenant_id = ${TENANT} and ${only} and o.status in (${COUNTED}) group by 1, 2, 3, 4
+          from orders o where o.tenant_id = ${TENANT} and ${only} and o.status in (${COUNTED}) and ${placed.rows} group by 1, 2, 3, 4
         union all
         select ${store}, ${bucketOf(kind, sql`r.refunded_at`, store)}, r.currency, coalesce(o.channel, ''), 0, 0, 0, sum(r.amount), count(*)
-          from refunds r join orders o on o.id = r.order_id where r.tenant_id = ${TENANT} and ${only} group by 1, 2, 3, 4
+          from refunds r join orders o on o.id = r.order_id where r.tenant_id = ${TENANT} and ${only} and ${refunded.rows} group by 1, 2, 3, 4
       ) x group by s, k, currency, channel`.execute(trx);
   }
 }

@@ -20,6 +20,11 @@ export interface WriteContext {
    * one transaction then locks its buckets in one sorted step, so two writers cannot deadlock.
    */
   deferred?: Touch[];
+  /**
+   * A bulk writer (an import) that rebuilds the rollups of the range it wrote once, at its end, in
+   * one aggregate (`rebuildRollups` with a window), instead of bucket by bucket after every batch.
+   */
+  bulk?: boolean;
 }
 
 /** What a write changed, for callers that count or invalidate. */
@@ -207,7 +212,7 @@ export async function writeOrders(trx: Trx, ctx: WriteContext, orders: readonly 
   const customers = await writeCustomers(trx, ctx, list.flatMap((o) => (o.customer ? [o.customer] : [])));
   const stores = ctx.storeId ? new Map<string, string>() : await resolveStores(trx, ctx.tenantId, list.flatMap((o) => (o.storeExternalId ? [o.storeExternalId] : [])));
   const existing = await trx.selectFrom('orders').select(['id', 'customer_id']).where(sourceIs(ctx.sourceId)).where('external_id', 'in', list.map((o) => o.externalId)).execute();
-  const before = await touchesOfOrders(trx, existing.map((o) => o.id));
+  const before = ctx.bulk ? [] : await touchesOfOrders(trx, existing.map((o) => o.id));
   const full = list.filter((o) => !o.paymentOnly);
   const fullIds = await upsertOrders(trx, ctx, full, false, customers, stores);
   const paymentIds = await upsertOrders(trx, ctx, list.filter((o) => o.paymentOnly), true, customers, stores);
@@ -233,9 +238,11 @@ async function settleRollups(trx: Trx, ctx: WriteContext, touches: readonly Touc
  * the orders left and entered, and the first-order time of their customers (before and after).
  */
 async function ordersChanged(trx: Trx, ctx: WriteContext, orderIds: readonly string[], before: readonly Touch[] = [], formerCustomers: readonly string[] = []): Promise<void> {
-  const touches = [...before, ...(await touchesOfOrders(trx, orderIds))];
-  if (ctx.deferred) ctx.deferred.push(...touches);
-  else await settleRollups(trx, ctx, touches);
+  if (!ctx.bulk) {
+    const touches = [...before, ...(await touchesOfOrders(trx, orderIds))];
+    if (ctx.deferred) ctx.deferred.push(...touches);
+    else await settleRollups(trx, ctx, touches);
+  }
   await sql`update customers c set first_order_at = (
         select min(o.placed_at) from orders o where o.customer_id = c.id and o.status in (${sql.raw(COUNTED_STATUSES.map((x) => `'${x}'`).join(', '))}))
       where c.id in (select unnest(${[...formerCustomers]}::uuid[]) union select customer_id from orders where id = any(${[...orderIds]}::uuid[]) and customer_id is not null)`.execute(trx);

@@ -1,6 +1,6 @@
 import type { Request } from 'express';
 import { sql } from 'kysely';
-import { cacheInvalidator, resolveStores, writeOrders, type CanonicalOrder } from '../commerce/index.ts';
+import { cacheInvalidator, rebuildRollups, resolveStores, writeOrders, type CanonicalOrder, type RebuildWindow, type Touch } from '../commerce/index.ts';
 import type { Db, Trx } from '../platform/db.ts';
 import { AppError, badRequest, notFound } from '../platform/errors.ts';
 import { enqueue, type JobContext } from '../platform/jobs.ts';
@@ -130,6 +130,15 @@ async function writeStores(trx: Trx, tenantId: string, all: readonly StoreRow[])
   return Number(r.numInsertedOrUpdatedRows ?? 0n);
 }
 
+/** A touch in every month of a window, so each month's cached answers are recomputed. */
+function monthsBetween(w: RebuildWindow): Touch[] {
+  const out: Touch[] = [];
+  for (let t = new Date(Date.UTC(w.from.getUTCFullYear(), w.from.getUTCMonth(), 15)); t <= w.to; t = new Date(Date.UTC(t.getUTCFullYear(), t.getUTCMonth() + 1, 15))) {
+    out.push({ storeId: null, at: t });
+  }
+  return out;
+}
+
 interface Batch {
   sales: SalesRow[];
   stores: StoreRow[];
@@ -151,6 +160,7 @@ export async function runImport(db: Db, job: JobContext, tenantId: string, impor
   let read = 0;
   let rejected = 0;
   let batch: Batch = { sales: [], stores: [], orders: [] };
+  const span = { from: Number.POSITIVE_INFINITY, to: Number.NEGATIVE_INFINITY };
   const commit = async (final: boolean) => {
     const b = batch;
     batch = { sales: [], stores: [], orders: [] };
@@ -164,11 +174,25 @@ export async function runImport(db: Db, job: JobContext, tenantId: string, impor
         afterCommit(trx, () => invalidate(touches));
       }
       if (b.stores.length) written += await writeStores(trx, tenantId, b.stores);
-      if (b.orders.length) written += (await writeOrders(trx, { tenantId, sourceId: null, storeId: null, cipher: job.cipher, invalidate: cacheInvalidator(job.stores, tenantId) }, b.orders)).length;
+      if (b.orders.length) {
+        written += (await writeOrders(trx, { tenantId, sourceId: null, storeId: null, cipher: job.cipher, bulk: true }, b.orders)).length;
+        for (const o of b.orders) {
+          const at = Date.parse(o.placedAt);
+          span.from = Math.min(span.from, at);
+          span.to = Math.max(span.to, at);
+        }
+      }
       await trx.updateTable('imports').set({
         rows_read: read, rows_rejected: rejected, rows_written: sql`rows_written + ${written}`, rejections: JSON.stringify(rejections),
         ...(final ? { status: 'succeeded' as const, finished_at: sql`now()` } : {}),
       }).where('id', '=', importId).execute();
+      if (final && span.to >= span.from) {
+        // Orders were written without their rollups (bulk): rebuild the range they cover, once.
+        const window = { from: new Date(span.from), to: new Date(span.to) };
+        await rebuildRollups(trx, 'all', window);
+        const invalidate = cacheInvalidator(job.stores, tenantId);
+        afterCommit(trx, () => invalidate([{ storeId: null, at: window.from }, { storeId: null, at: window.to }, ...monthsBetween(window)]));
+      }
       if (final) await trx.deleteFrom('import_chunks').where('import_id', '=', importId).execute();
     });
   };

@@ -86,6 +86,9 @@ describe('ingestion: bulk imports', function () {
     const o = await h.owner.selectFrom('orders').select(['units', 'total', 'store_id']).where('tenant_id', '=', t.tenantId).where('external_id', '=', 'imp-1').executeTakeFirstOrThrow();
     assert.equal(o.units, 2);
     assert.ok(o.store_id, 'the order is attached to store 1');
+    // Imported orders are rolled up once, at the end of the import, over the range they cover.
+    const day = await h.owner.selectFrom('sales_daily').select(['gross', 'orders']).where('tenant_id', '=', t.tenantId).where('store_id', '=', 'ffffffff-ffff-ffff-ffff-ffffffffffff').where('day', '=', '2015-07-31').executeTakeFirstOrThrow();
+    assert.deepEqual([day.gross, day.orders], ['17.0000', 2]);
   });
 
   it('fails an import whose header lacks a required column, with the reason', async function () {
