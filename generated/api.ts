@@ -1926,6 +1926,13 @@ export interface components {
             returning_customers: components["schemas"]["NumberKpi"];
             refund_rate: components["schemas"]["NumberKpi"];
         };
+        /** @description Reported daily figures of one currency's stores. */
+        ReportedKpis: {
+            currency: string | null;
+            sales: components["schemas"]["NumberKpi"];
+            customers: components["schemas"]["NumberKpi"];
+            open_days: components["schemas"]["NumberKpi"];
+        };
         /** @description KPIs for a period and the previous equal period. */
         KpiReport: {
             /** Format: date-time */
@@ -1937,7 +1944,9 @@ export interface components {
             /** Format: date-time */
             previous_to: string;
             groups: components["schemas"]["KpiGroup"][];
-            /** @description What stores reported per day (Rossmann imports); null when none did in either period. */
+            /** @description What stores reported per day (Rossmann imports), per store currency (null for stores without one); empty with `channel` or `group_by`. */
+            reported_by_currency: components["schemas"]["ReportedKpis"][];
+            /** @description The one entry of `reported_by_currency` when there is exactly one (reported sales are never summed across currencies); null otherwise. */
             reported: null | {
                 sales: components["schemas"]["NumberKpi"];
                 customers: components["schemas"]["NumberKpi"];
@@ -5101,7 +5110,30 @@ export interface operations {
                      *           "change": -1,
                      *           "change_pct": -3.7
                      *         }
-                     *       }
+                     *       },
+                     *       "reported_by_currency": [
+                     *         {
+                     *           "currency": null,
+                     *           "sales": {
+                     *             "value": 6210345,
+                     *             "previous": 5980211,
+                     *             "change": 230134,
+                     *             "change_pct": 3.85
+                     *           },
+                     *           "customers": {
+                     *             "value": 702331,
+                     *             "previous": 690002,
+                     *             "change": 12329,
+                     *             "change_pct": 1.79
+                     *           },
+                     *           "open_days": {
+                     *             "value": 26,
+                     *             "previous": 27,
+                     *             "change": -1,
+                     *             "change_pct": -3.7
+                     *           }
+                     *         }
+                     *       ]
                      *     } */
                     "application/json": components["schemas"]["KpiReport"];
                 };

@@ -63,3 +63,12 @@ export function notModified(ifNoneMatch: string | undefined, etag: string): bool
     return v === '*' || v === etag;
   });
 }
+
+/** A touch in every month from `from` to `to`, so each month's cached answers are recomputed. */
+export function monthTouches(from: Date, to: Date): Touch[] {
+  const out: Touch[] = [];
+  for (let t = new Date(Date.UTC(from.getUTCFullYear(), from.getUTCMonth(), 15)); t.getTime() <= to.getTime() + 31 * 86_400_000; t = new Date(Date.UTC(t.getUTCFullYear(), t.getUTCMonth() + 1, 15))) {
+    out.push({ storeId: null, at: t });
+  }
+  return out;
+}

@@ -1,6 +1,7 @@
 import { sql, type RawBuilder } from 'kysely';
 import type { components } from '../../generated/api.ts';
 import type { Trx } from '../platform/db.ts';
+import { badRequest } from '../platform/errors.ts';
 import { divide, formatMoney, toUnits } from './money.ts';
 import { ALL_STORES, COUNTED_STATUSES, NO_STORE } from './rollups.ts';
 import { checkRange } from '../platform/time-range.ts';
@@ -20,6 +21,7 @@ export interface KpiQuery {
 
 /** The longest period the KPIs cover (the previous period doubles what is read). */
 export const MAX_KPI_DAYS = 1096;
+const YEAR_ONE = Date.parse('0001-01-01T00:00:00Z');
 
 interface Totals {
   currency: string;
@@ -92,16 +94,33 @@ async function customerTotals(trx: Trx, q: KpiQuery, from: Date, to: Date): Prom
   return r.rows;
 }
 
-/** Daily figures stores reported (Rossmann imports) for the local days starting in the period. */
-async function reportedTotals(trx: Trx, q: KpiQuery, from: Date, to: Date): Promise<{ sales: number; customers: number; open_days: number; days: number }> {
+interface Reported {
+  sales: number;
+  customers: number;
+  open_days: number;
+}
+
+/** Daily figures stores reported (Rossmann imports) for the local days starting in the period, per store currency. */
+async function reportedTotals(trx: Trx, q: KpiQuery, from: Date, to: Date): Promise<Map<string | null, Reported>> {
   const store = q.storeId ? sql`s.store_id = ${q.storeId}` : sql`true`;
-  const r = await sql<{ sales: string | null; customers: number | null; open_days: number; days: number }>`
-    select sum(s.sales) as sales, sum(s.customers)::int as customers, count(*) filter (where s.open)::int as open_days, count(*)::int as days
+  const r = await sql<{ currency: string | null; sales: string | null; customers: number | null; open_days: number }>`
+    select st.currency, sum(s.sales) as sales, sum(s.customers)::int as customers, count(*) filter (where s.open)::int as open_days
     from store_daily_sales s join stores st on st.id = s.store_id
     where ${store} and s.day >= (${from}::timestamptz - interval '1 day')::date and s.day <= (${to}::timestamptz + interval '1 day')::date
-      and (s.day::timestamp at time zone st.timezone) >= ${from} and (s.day::timestamp at time zone st.timezone) < ${to}`.execute(trx);
-  const x = r.rows[0];
-  return { sales: Number(x?.sales ?? 0), customers: x?.customers ?? 0, open_days: x?.open_days ?? 0, days: x?.days ?? 0 };
+      and (s.day::timestamp at time zone st.timezone) >= ${from} and (s.day::timestamp at time zone st.timezone) < ${to}
+    group by 1`.execute(trx);
+  return new Map(r.rows.map((x) => [x.currency, { sales: Number(x.sales ?? 0), customers: x.customers ?? 0, open_days: x.open_days }]));
+}
+
+/** The reported figures of both periods, per currency (null: stores with no currency, as Rossmann's). */
+function reportedGroups(now: Map<string | null, Reported>, prev: Map<string | null, Reported>): Schemas['ReportedKpis'][] {
+  const zero: Reported = { sales: 0, customers: 0, open_days: 0 };
+  const currencies = [...new Set([...now.keys(), ...prev.keys()])].sort((x, y) => (x ?? '').localeCompare(y ?? ''));
+  return currencies.map((c) => {
+    const a = now.get(c) ?? zero;
+    const b = prev.get(c) ?? zero;
+    return { currency: c, sales: numberKpi(a.sales, b.sales, 2), customers: numberKpi(a.customers, b.customers), open_days: numberKpi(a.open_days, b.open_days) };
+  });
 }
 
 const pct = (v: number, p: number): number | null => (p === 0 ? null : Math.round(((v - p) / p) * 10_000) / 100);
@@ -160,20 +179,20 @@ export async function computeKpis(trx: Trx, q: KpiQuery): Promise<Schemas['KpiRe
   const from = new Date(range.from);
   const to = new Date(range.to);
   const prevFrom = new Date(range.from - (range.to - range.from));
+  if (prevFrom.getTime() < YEAR_ONE) throw badRequest('The previous period would start before year 1.', [{ name: 'query.from', reason: 'leaves no room for the previous period' }]);
   const tz = await zoneOf(trx, q.storeId);
   const [now, prev] = [await periodTotals(trx, q, from, to, tz), await periodTotals(trx, q, prevFrom, from, tz)];
   const keys = [...new Set([...now.keys(), ...prev.keys()])].sort();
-  let reported: Schemas['KpiReport']['reported'] = null;
-  if (q.channel === null && q.groupBy === null) {
-    const [a, b] = [await reportedTotals(trx, q, from, to), await reportedTotals(trx, q, prevFrom, from)];
-    if (a.days + b.days > 0) reported = { sales: numberKpi(a.sales, b.sales, 2), customers: numberKpi(a.customers, b.customers), open_days: numberKpi(a.open_days, b.open_days) };
-  }
+  // Stores report days, not channels or breakdowns: reported figures only for the plain question.
+  const byCurrency = q.channel === null && q.groupBy === null ? reportedGroups(await reportedTotals(trx, q, from, to), await reportedTotals(trx, q, prevFrom, from)) : [];
+  const single = byCurrency.length === 1 ? byCurrency[0] : undefined;
   return {
     from: from.toISOString(),
     to: to.toISOString(),
     previous_from: prevFrom.toISOString(),
     previous_to: from.toISOString(),
     groups: keys.map((k) => group(now.get(k), prev.get(k))),
-    reported,
+    reported: single ? { sales: single.sales, customers: single.customers, open_days: single.open_days } : null,
+    reported_by_currency: byCurrency,
   };
 }

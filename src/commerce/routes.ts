@@ -41,7 +41,7 @@ export function commerceRoutes(d: CommerceDeps) {
       const q = { from: ctx.query.from, to: ctx.query.to, storeId: ctx.query.store_id ?? null, channel: ctx.query.channel ?? null, groupBy: ctx.query.group_by ?? null };
       const span = Date.parse(q.to) - Date.parse(q.from);
       const answer = await cached(d.stores, t, ['kpis', q], [[Date.parse(q.from) - span, Date.parse(q.to)]], () => withTenant(d.db, t, (trx) => computeKpis(trx, q)));
-      if (notModified(ctx.headers['if-none-match'], answer.etag)) return { status: 304, headers: { ETag: answer.etag } };
+      if (notModified(ctx.headers['if-none-match'], answer.etag)) return { status: 304, headers: { ETag: answer.etag, ...REVALIDATE } };
       return { status: 200, body: answer.body, headers: { ETag: answer.etag, ...REVALIDATE } };
     },
     getSalesTimeseries: async (ctx) => {
@@ -52,7 +52,7 @@ export function commerceRoutes(d: CommerceDeps) {
         // `at` is for callers in the process; the API shows the local start only.
         return { ...s, series: s.series.map((x) => ({ currency: x.currency, points: x.points.map(({ start, value, filled }) => ({ start, value, filled })) })) };
       });
-      if (notModified(ctx.headers['if-none-match'], answer.etag)) return { status: 304, headers: { ETag: answer.etag } };
+      if (notModified(ctx.headers['if-none-match'], answer.etag)) return { status: 304, headers: { ETag: answer.etag, ...REVALIDATE } };
       return { status: 200, body: answer.body, headers: { ETag: answer.etag, ...REVALIDATE } };
     },
   });

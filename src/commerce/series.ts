@@ -97,11 +97,14 @@ async function bucketValues(trx: Trx, q: SeriesQuery, first: string, last: strin
   const money = MONEY.includes(q.metric);
   if (q.metric === 'reported_sales' || q.metric === 'reported_customers') {
     const col = sql.ref(q.metric === 'reported_sales' ? 'sales' : 'customers');
-    const r = await sql<{ key: string; value: string }>`
-      select to_char(date_trunc(${q.bucket}, day::timestamp), 'YYYY-MM-DD') as key, sum(${col}) as value
-      from store_daily_sales where day >= ${first}::date and day <= ${last}::date ${q.storeId ? sql`and store_id = ${q.storeId}` : sql``}
-      group by 1`.execute(trx);
-    return r.rows.map((x) => ({ ...x, currency: null }));
+    // Reported sales are in each store's currency: one series per currency, never summed across.
+    const cur = q.metric === 'reported_sales' ? sql`st.currency` : sql`null::text`;
+    const r = await sql<{ key: string; currency: string | null; value: string }>`
+      select to_char(date_trunc(${q.bucket}, s.day::timestamp), 'YYYY-MM-DD') as key, ${cur} as currency, sum(s.${col}) as value
+      from store_daily_sales s join stores st on st.id = s.store_id
+      where s.day >= ${first}::date and s.day <= ${last}::date + ${`1 ${q.bucket}`}::interval - interval '1 day' ${q.storeId ? sql`and s.store_id = ${q.storeId}` : sql``}
+      group by 1, 2`.execute(trx);
+    return r.rows;
   }
   const value = sql.raw(VALUE[q.metric]);
   const store = q.storeId ?? ALL_STORES;

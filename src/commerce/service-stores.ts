@@ -6,6 +6,8 @@ import { withTenant } from '../platform/tenancy.ts';
 import type { CommerceDeps } from './context.ts';
 import { toStore } from './mappers.ts';
 import { rebuildRollups } from './rollups.ts';
+import { invalidate, monthTouches } from './cache.ts';
+import { afterCommit } from '../platform/tenancy.ts';
 import './tables.ts';
 
 type CreateStore = components['schemas']['CreateStoreRequest'];
@@ -77,7 +79,15 @@ export async function updateStore(d: CommerceDeps, tenantId: string, id: string,
     const cur = await trx.selectFrom('stores').select(['timezone']).where('id', '=', id).forUpdate().executeTakeFirst();
     if (!cur) throw notFound('store');
     const r = await trx.updateTable('stores').set({ ...input, updated_at: sql`now()` }).where('id', '=', id).returningAll().executeTakeFirstOrThrow();
-    if (input.timezone !== undefined && input.timezone !== cur.timezone) await rebuildRollups(trx, [id]);
+    if (input.timezone !== undefined && input.timezone !== cur.timezone) {
+      await rebuildRollups(trx, [id]);
+      // Every answer over the store's days changed: its whole range of months is recomputed.
+      const span = await trx.selectFrom('orders').select((eb) => [eb.fn.min('placed_at').as('lo'), eb.fn.max('placed_at').as('hi')]).where('store_id', '=', id).executeTakeFirst();
+      if (span?.lo && span.hi) {
+        const touches = monthTouches(new Date(span.lo), new Date(span.hi));
+        afterCommit(trx, () => invalidate(d.stores, tenantId, touches));
+      }
+    }
     return r;
   });
   return toStore(row);

@@ -1,6 +1,6 @@
 import type { Request } from 'express';
 import { sql } from 'kysely';
-import { cacheInvalidator, rebuildRollups, resolveStores, writeOrders, type CanonicalOrder, type RebuildWindow, type Touch } from '../commerce/index.ts';
+import { cacheInvalidator, monthTouches, rebuildRollups, resolveStores, writeOrders, type CanonicalOrder } from '../commerce/index.ts';
 import type { Db, Trx } from '../platform/db.ts';
 import { AppError, badRequest, notFound } from '../platform/errors.ts';
 import { enqueue, type JobContext } from '../platform/jobs.ts';
@@ -130,15 +130,6 @@ async function writeStores(trx: Trx, tenantId: string, all: readonly StoreRow[])
   return Number(r.numInsertedOrUpdatedRows ?? 0n);
 }
 
-/** A touch in every month of a window, so each month's cached answers are recomputed. */
-function monthsBetween(w: RebuildWindow): Touch[] {
-  const out: Touch[] = [];
-  for (let t = new Date(Date.UTC(w.from.getUTCFullYear(), w.from.getUTCMonth(), 15)); t <= w.to; t = new Date(Date.UTC(t.getUTCFullYear(), t.getUTCMonth() + 1, 15))) {
-    out.push({ storeId: null, at: t });
-  }
-  return out;
-}
-
 interface Batch {
   sales: SalesRow[];
   stores: StoreRow[];
@@ -191,7 +182,7 @@ export async function runImport(db: Db, job: JobContext, tenantId: string, impor
         const window = { from: new Date(span.from), to: new Date(span.to) };
         await rebuildRollups(trx, 'all', window);
         const invalidate = cacheInvalidator(job.stores, tenantId);
-        afterCommit(trx, () => invalidate([{ storeId: null, at: window.from }, { storeId: null, at: window.to }, ...monthsBetween(window)]));
+        afterCommit(trx, () => invalidate(monthTouches(window.from, window.to)));
       }
       if (final) await trx.deleteFrom('import_chunks').where('import_id', '=', importId).execute();
     });

@@ -144,4 +144,44 @@ describe('commerce: stores, orders, KPIs and series', function () {
     assert.notEqual(after.headers.get('etag'), etag);
     assert.equal(after.body.series.find((s) => s.currency === 'EUR')?.points[0]?.value, 5);
   });
+
+  it('reports daily store figures per currency, whole weeks included, never summed across currencies', async function () {
+    for (const [ext, currency] of [['77', 'USD'], ['78', 'EUR']] as const) {
+      expectStatus(await api(h, 'POST', '/stores', { token: t.adminToken, body: { external_id: ext, name: `Store ${ext}`, currency, timezone: 'UTC' } }), 201, 'store');
+    }
+    // Monday 2026-04-06 to Sunday 2026-04-12, 100 a day for store 77 and 10 a day for store 78.
+    const days = ['06', '07', '08', '09', '10', '11', '12'];
+    const dow = (d: string) => ((Number(d) - 6) % 7) + 1;
+    const csv = `Store,DayOfWeek,Date,Sales,Customers,Open,Promo,StateHoliday,SchoolHoliday\n${days.flatMap((d) => [`77,${dow(d)},2026-04-${d},100,10,1,0,0,0`, `78,${dow(d)},2026-04-${d},10,1,1,0,0,0`]).join('\n')}\n`;
+    const up = await fetch(`${h.url}/imports?kind=sales`, { method: 'POST', headers: { 'X-API-Key': key, 'Content-Type': 'text/csv' }, body: csv });
+    const id = ((await up.json()) as { id: string }).id;
+    for (let i = 0; i < 100; i++) {
+      const r = await api<{ status: string }>(h, 'GET', `/imports/${id}`, { apiKey: key });
+      if (r.body.status === 'succeeded') break;
+      await new Promise((r2) => setTimeout(r2, 100));
+    }
+    const weeks = await api<Schemas['SalesSeries']>(h, 'GET', '/sales/timeseries?metric=reported_sales&bucket=week&from=2026-04-06T00%3A00%3A00Z&to=2026-04-07T00%3A00%3A00Z', { token: t.adminToken });
+    assert.deepEqual(weeks.body.series.map((x) => [x.currency, x.points.map((p) => p.value)]).sort(), [['EUR', [70]], ['USD', [700]]]);
+    const kpis = await api<Schemas['KpiReport']>(h, 'GET', '/kpis?from=2026-04-06T00%3A00%3A00Z&to=2026-04-13T00%3A00%3A00Z', { token: t.adminToken });
+    assert.equal(kpis.body.reported, null, 'two currencies: no single sum');
+    assert.deepEqual(kpis.body.reported_by_currency.map((r) => [r.currency, r.sales.value, r.open_days.value]), [['EUR', 70, 7], ['USD', 700, 7]]);
+  });
+
+  it('refuses a KPI period whose previous period would start before year 1', async function () {
+    const res = await api<Problem>(h, 'GET', '/kpis?from=0001-06-01T00%3A00%3A00Z&to=0002-06-01T00%3A00%3A00Z', { token: t.adminToken });
+    assert.deepEqual([res.status, res.body.errors?.[0]?.name], [400, 'query.from']);
+  });
+
+  it('moving a store to another time zone moves its days and recomputes cached answers', async function () {
+    const store = await api<Schemas['Store']>(h, 'POST', '/stores', { token: t.adminToken, body: { external_id: 'tz-move', name: 'Mover', timezone: 'UTC', currency: 'EUR' } });
+    await send([order('tz-1', 'tz-move', '8.00', '2026-05-02T02:00:00.000Z')]);
+    const path = `/sales/timeseries?metric=gross_revenue&bucket=day&from=2026-05-01T00%3A00%3A00Z&to=2026-05-03T00%3A00%3A00Z&store_id=${store.body.id}`;
+    const before = await api<Schemas['SalesSeries']>(h, 'GET', path, { token: t.adminToken });
+    assert.deepEqual(before.body.series[0]?.points.map((p) => p.value), [0, 8]);
+    expectStatus(await api(h, 'PATCH', `/stores/${store.body.id}`, { token: t.adminToken, body: { timezone: 'America/New_York' } }), 200);
+    const after = await api<Schemas['SalesSeries']>(h, 'GET', path, { token: t.adminToken, headers: { 'If-None-Match': before.headers.get('etag') ?? '' } });
+    expectStatus(after, 200, 'a new answer');
+    assert.equal(after.body.timezone, 'America/New_York');
+    assert.deepEqual(after.body.series[0]?.points.map((p) => [p.start.slice(0, 10), p.value]).filter(([, v]) => v !== 0), [['2026-05-01', 8]]);
+  });
 });
