@@ -4,6 +4,8 @@ import type { Trx } from '../platform/db.ts';
 import { afterCommit } from '../platform/tenancy.ts';
 import type { CanonicalCustomer, CanonicalOrder, CanonicalProduct, CanonicalRefund, CommerceChange, OrderStatus } from './model.ts';
 import { COUNTED_STATUSES, refreshRollups, touchesOfOrders, type Touch } from './rollups.ts';
+
+const COUNTED = sql.raw(COUNTED_STATUSES.map((x) => `'${x}'`).join(', '));
 import './tables.ts';
 
 /** Where canonical rows come from: the source (null for the batch API and imports) and its tenant. */
@@ -150,7 +152,7 @@ const DETAIL_FIELDS = ['order_number', 'store_id', 'channel', 'currency', 'subto
  * it changed. An update older than the stored order changes nothing, except that a full order
  * always fills in a payment-only one (keeping the payment's status when that is newer).
  */
-async function upsertOrders(trx: Trx, ctx: WriteContext, list: readonly CanonicalOrder[], paymentOnly: boolean, customers: Map<string, string>, stores: Map<string, string>): Promise<Map<string, string>> {
+async function upsertOrders(trx: Trx, ctx: WriteContext, list: readonly CanonicalOrder[], paymentOnly: boolean, customers: Map<string, string>, stores: Map<string, string>, replaced: Set<string>): Promise<Map<string, string>> {
   if (list.length === 0) return new Map();
   const detail = (col: string) => (paymentOnly ? sql`case when orders.payment_only then excluded.${sql.ref(col)} else orders.${sql.ref(col)} end` : sql`excluded.${sql.ref(col)}`);
   const set: Record<string, unknown> = Object.fromEntries(DETAIL_FIELDS.filter((c) => !PAYMENT_FIELDS.has(c)).map((c) => [c, detail(c)]));
@@ -197,8 +199,10 @@ async function upsertOrders(trx: Trx, ctx: WriteContext, list: readonly Canonica
         })
         .where(paymentOnly ? sql<boolean>`orders.provider_updated_at <= excluded.provider_updated_at` : sql<boolean>`(orders.provider_updated_at <= excluded.provider_updated_at or orders.payment_only)`),
     )
-    .returning(['id', 'external_id'])
+    .returning(['id', 'external_id', sql<boolean>`xmax = 0`.as('inserted')])
     .execute();
+  // Lines of a freshly inserted order cannot exist yet: only updated ones need their old lines removed.
+  for (const r of applied) if (!r.inserted) replaced.add(r.id);
   return new Map(applied.map((r) => [r.external_id, r.id]));
 }
 
@@ -211,13 +215,16 @@ export async function writeOrders(trx: Trx, ctx: WriteContext, orders: readonly 
   if (list.length === 0) return [];
   const customers = await writeCustomers(trx, ctx, list.flatMap((o) => (o.customer ? [o.customer] : [])));
   const stores = ctx.storeId ? new Map<string, string>() : await resolveStores(trx, ctx.tenantId, list.flatMap((o) => (o.storeExternalId ? [o.storeExternalId] : [])));
-  const existing = await trx.selectFrom('orders').select(['id', 'customer_id']).where(sourceIs(ctx.sourceId)).where('external_id', 'in', list.map((o) => o.externalId)).execute();
-  const before = ctx.bulk ? [] : await touchesOfOrders(trx, existing.map((o) => o.id));
+  // A bulk writer rebuilds rollups and first-order times over its whole range at its end: what the
+  // orders were before matters only to the per-write refresh.
+  const existing = ctx.bulk ? [] : await trx.selectFrom('orders').select(['id', 'customer_id']).where(sourceIs(ctx.sourceId)).where('external_id', 'in', list.map((o) => o.externalId)).execute();
+  const before = await touchesOfOrders(trx, existing.map((o) => o.id));
   const full = list.filter((o) => !o.paymentOnly);
-  const fullIds = await upsertOrders(trx, ctx, full, false, customers, stores);
-  const paymentIds = await upsertOrders(trx, ctx, list.filter((o) => o.paymentOnly), true, customers, stores);
+  const replaced = new Set<string>();
+  const fullIds = await upsertOrders(trx, ctx, full, false, customers, stores, replaced);
+  const paymentIds = await upsertOrders(trx, ctx, list.filter((o) => o.paymentOnly), true, customers, stores, new Set());
   // Lines belong to full orders only: a payment never replaces the items of an order.
-  if (fullIds.size > 0) await writeLines(trx, ctx, full.filter((o) => fullIds.has(o.externalId)), fullIds);
+  if (fullIds.size > 0) await writeLines(trx, ctx, full.filter((o) => fullIds.has(o.externalId)), fullIds, replaced);
   const ids = [...fullIds.values(), ...paymentIds.values()];
   if (ids.length === 0) return [];
   await attachRefunds(trx, ctx, ids);
@@ -243,14 +250,24 @@ async function ordersChanged(trx: Trx, ctx: WriteContext, orderIds: readonly str
     if (ctx.deferred) ctx.deferred.push(...touches);
     else await settleRollups(trx, ctx, touches);
   }
+  if (ctx.bulk) return;
   await sql`update customers c set first_order_at = (
-        select min(o.placed_at) from orders o where o.customer_id = c.id and o.status in (${sql.raw(COUNTED_STATUSES.map((x) => `'${x}'`).join(', '))}))
+        select min(o.placed_at) from orders o where o.customer_id = c.id and o.status in (${COUNTED}))
       where c.id in (select unnest(${[...formerCustomers]}::uuid[]) union select customer_id from orders where id = any(${[...orderIds]}::uuid[]) and customer_id is not null)`.execute(trx);
 }
 
-async function writeLines(trx: Trx, ctx: WriteContext, orders: readonly CanonicalOrder[], orderIds: Map<string, string>): Promise<void> {
-  const ids = [...orderIds.values()];
-  await trx.deleteFrom('order_lines').where('order_id', 'in', ids).execute();
+/** Recomputes the first-order time of every customer with an order placed in a window: the end of a bulk write. */
+export async function settleFirstOrders(trx: Trx, from: Date, to: Date): Promise<void> {
+  await sql`update customers c set first_order_at = f.first
+      from (select o.customer_id, min(o2.placed_at) as first
+            from (select distinct customer_id from orders where placed_at >= ${from} and placed_at <= ${to} and customer_id is not null) o
+            join orders o2 on o2.customer_id = o.customer_id and o2.status in (${COUNTED})
+            group by o.customer_id) f
+      where c.id = f.customer_id and c.first_order_at is distinct from f.first`.execute(trx);
+}
+
+async function writeLines(trx: Trx, ctx: WriteContext, orders: readonly CanonicalOrder[], orderIds: Map<string, string>, replaced: ReadonlySet<string>): Promise<void> {
+  if (replaced.size > 0) await trx.deleteFrom('order_lines').where('order_id', 'in', [...replaced]).execute();
   const productRefs = [...new Set(orders.flatMap((o) => o.lines.flatMap((l) => (l.productExternalId ? [l.productExternalId] : []))))];
   const products =
     productRefs.length === 0

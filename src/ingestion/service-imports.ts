@@ -1,6 +1,6 @@
 import type { Request } from 'express';
 import { sql } from 'kysely';
-import { cacheInvalidator, monthTouches, rebuildRollups, resolveStores, writeOrders, type CanonicalOrder } from '../commerce/index.ts';
+import { cacheInvalidator, monthTouches, rebuildRollups, resolveStores, settleFirstOrders, writeOrders, type CanonicalOrder } from '../commerce/index.ts';
 import type { Db, Trx } from '../platform/db.ts';
 import { AppError, badRequest, notFound } from '../platform/errors.ts';
 import { enqueue, type JobContext } from '../platform/jobs.ts';
@@ -181,6 +181,7 @@ export async function runImport(db: Db, job: JobContext, tenantId: string, impor
         // Orders were written without their rollups (bulk): rebuild the range they cover, once.
         const window = { from: new Date(span.from), to: new Date(span.to) };
         await rebuildRollups(trx, 'all', window);
+        await settleFirstOrders(trx, window.from, window.to);
         const invalidate = cacheInvalidator(job.stores, tenantId);
         afterCommit(trx, () => invalidate(monthTouches(window.from, window.to)));
       }

@@ -77,7 +77,7 @@ describe('ingestion: bulk imports', function () {
 
   it('imports canonical orders from NDJSON', async function () {
     const lines = [
-      { external_id: 'imp-1', store_external_id: '1', currency: 'EUR', status: 'paid', total: '12.00', placed_at: '2015-07-31T10:00:00.000Z', lines: [{ sku: 'A', quantity: 2, unit_price: '6.00' }] },
+      { external_id: 'imp-1', store_external_id: '1', currency: 'EUR', status: 'paid', total: '12.00', placed_at: '2015-07-31T10:00:00.000Z', lines: [{ sku: 'A', quantity: 2, unit_price: '6.00' }], customer: { external_id: 'imp-c1', email: 'imp@example.com' } },
       { external_id: 'imp-2', currency: 'EUR', status: 'paid', total: '5.00', placed_at: '2015-07-31T11:00:00.000Z' },
     ].map((o) => JSON.stringify(o)).join('\n');
     const res = await upload(h, key, 'orders', `${lines}\nnot json\n`, 'application/x-ndjson');
@@ -89,6 +89,8 @@ describe('ingestion: bulk imports', function () {
     // Imported orders are rolled up once, at the end of the import, over the range they cover.
     const day = await h.owner.selectFrom('sales_daily').select(['gross', 'orders']).where('tenant_id', '=', t.tenantId).where('store_id', '=', 'ffffffff-ffff-ffff-ffff-ffffffffffff').where('day', '=', '2015-07-31').executeTakeFirstOrThrow();
     assert.deepEqual([day.gross, day.orders], ['17.0000', 2]);
+    const customer = await h.owner.selectFrom('customers').select('first_order_at').where('tenant_id', '=', t.tenantId).where('external_id', '=', 'imp-c1').executeTakeFirstOrThrow();
+    assert.equal(customer.first_order_at?.toISOString(), '2015-07-31T10:00:00.000Z', 'first orders are settled at the end of the import');
   });
 
   it('fails an import whose header lacks a required column, with the reason', async function () {
