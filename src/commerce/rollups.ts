@@ -95,10 +95,10 @@ export async function touchesOfOrders(trx: Trx, orderIds: readonly string[]): Pr
   return r.rows.map((x) => ({ storeId: x.store_id, at: x.at }));
 }
 
-/** The bucket of an instant: the UTC hour, or the local day in the store's (else the tenant's) time zone. */
-function bucketOf(kind: 'hour' | 'day', at: RawBuilder<unknown>, store: RawBuilder<unknown>): RawBuilder<unknown> {
+/** The bucket of an instant: the UTC hour, or the local day in the given zone. */
+function bucketOf(kind: 'hour' | 'day', at: RawBuilder<unknown>, zone: RawBuilder<unknown>): RawBuilder<unknown> {
   if (kind === 'hour') return sql`date_trunc('hour', ${at})`;
-  return sql`(${at} at time zone coalesce((select timezone from stores where id = ${store}), (select timezone from tenants where id = ${TENANT})))::date`;
+  return sql`(${at} at time zone ${zone})::date`;
 }
 
 /** The instants a bulk write touched: its rollups are rebuilt over the buckets that cover them. */
@@ -142,20 +142,25 @@ async function rebuildLevel(trx: Trx, level: 'store' | 'tenant', storeIds: reado
   const store = level === 'tenant' ? sql`${ALL_STORES}::uuid` : sql`coalesce(o.store_id, ${NO_STORE}::uuid)`;
   const only = storeIds === 'all' ? sql`true` : sql`coalesce(o.store_id, ${NO_STORE}::uuid) = any(${[...storeIds]}::uuid[])`;
   const rows = level === 'tenant' ? sql`store_id = ${ALL_STORES}::uuid` : storeIds === 'all' ? sql`store_id <> ${ALL_STORES}::uuid` : sql`store_id = any(${[...storeIds]}::uuid[])`;
+  // The store's zone comes from a join, not a lookup per row; the tenant-wide rows use the tenant's.
+  const zone = level === 'tenant' ? sql`tz.name` : sql`coalesce(st.timezone, tz.name)`;
   for (const kind of ['hour', 'day'] as const) {
     const table = sql.table(kind === 'hour' ? 'sales_hourly' : 'sales_daily');
     const col = sql.ref(kind);
-    const placed = windowOf(kind, window, col, sql`o.placed_at`, bucketOf(kind, sql`o.placed_at`, store));
-    const refunded = windowOf(kind, window, col, sql`r.refunded_at`, bucketOf(kind, sql`r.refunded_at`, store));
+    const placed = windowOf(kind, window, col, sql`o.placed_at`, bucketOf(kind, sql`o.placed_at`, zone));
+    const refunded = windowOf(kind, window, col, sql`r.refunded_at`, bucketOf(kind, sql`r.refunded_at`, zone));
     await sql`delete from ${table} where tenant_id = ${TENANT} and ${rows} and ${placed.buckets}`.execute(trx);
-    await sql`insert into ${table} (tenant_id, store_id, currency, channel, ${col}, orders, gross, units, refunds, refund_count)
+    await sql`with tz as (select timezone as name from tenants where id = ${TENANT})
+      insert into ${table} (tenant_id, store_id, currency, channel, ${col}, orders, gross, units, refunds, refund_count)
       select ${TENANT}, s, currency, channel, k, sum(n), sum(g), sum(u), sum(rf), sum(rc) from (
-        select ${store} as s, ${bucketOf(kind, sql`o.placed_at`, store)} as k, o.currency, coalesce(o.channel, '') as channel,
+        select ${store} as s, ${bucketOf(kind, sql`o.placed_at`, zone)} as k, o.currency, coalesce(o.channel, '') as channel,
                count(*) as n, sum(o.total) as g, sum(o.units) as u, 0::numeric as rf, 0 as rc
-          from orders o where o.tenant_id = ${TENANT} and ${only} and o.status in (${COUNTED}) and ${placed.rows} group by 1, 2, 3, 4
+          from orders o left join stores st on st.id = o.store_id cross join tz
+          where o.tenant_id = ${TENANT} and ${only} and o.status in (${COUNTED}) and ${placed.rows} group by 1, 2, 3, 4
         union all
-        select ${store}, ${bucketOf(kind, sql`r.refunded_at`, store)}, r.currency, coalesce(o.channel, ''), 0, 0, 0, sum(r.amount), count(*)
-          from refunds r join orders o on o.id = r.order_id where r.tenant_id = ${TENANT} and ${only} and ${refunded.rows} group by 1, 2, 3, 4
+        select ${store}, ${bucketOf(kind, sql`r.refunded_at`, zone)}, r.currency, coalesce(o.channel, ''), 0, 0, 0, sum(r.amount), count(*)
+          from refunds r join orders o on o.id = r.order_id left join stores st on st.id = o.store_id cross join tz
+          where r.tenant_id = ${TENANT} and ${only} and ${refunded.rows} group by 1, 2, 3, 4
       ) x group by s, k, currency, channel`.execute(trx);
   }
 }
