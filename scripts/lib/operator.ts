@@ -4,7 +4,7 @@ import type { IdentityDeps, RequestMeta } from '../../src/identity/context.ts';
 import { allQueues } from '../../src/domains.ts';
 import { ConfigError, loadConfig } from '../../src/platform/config.ts';
 import { createLogger } from '../../src/platform/log.ts';
-import { startPlatform } from '../../src/platform/runtime.ts';
+import { startPlatform, type RunningPlatform } from '../../src/platform/runtime.ts';
 
 /** What an operator command records as its actor in the audit log. */
 export const OPERATOR: RequestMeta = { actorType: 'system', actorId: null, ip: null, userAgent: 'tideline-cli', requestId: null };
@@ -23,12 +23,21 @@ export function flags<const N extends string>(usage: string, names: readonly N[]
 
 /** Runs an operator command against the configured (or embedded) database as the app role, then exits. */
 export async function runOperator(fn: (d: IdentityDeps) => Promise<void>): Promise<never> {
+  return runWithPlatform((platform) => fn(identityDeps(platform)));
+}
+
+/**
+ * Starts the platform on the configured (or embedded) database, runs the command with it (the
+ * app-role pool, and the owner URL for the few owner-only steps), closes it and exits with 1 and
+ * one line on stderr when anything failed.
+ */
+export async function runWithPlatform(fn: (platform: RunningPlatform) => Promise<void>): Promise<never> {
   let code = 0;
   try {
     const config = loadConfig();
     const platform = await startPlatform(config, createLogger(process.env.LOG_LEVEL ?? 'warn'), allQueues);
     try {
-      await fn(identityDeps(platform));
+      await fn(platform);
     } finally {
       await platform.close();
     }
