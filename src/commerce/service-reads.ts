@@ -1,7 +1,7 @@
 import type { OrderStatus } from './model.ts';
 import { notFound } from '../platform/errors.ts';
 import { checkInstants } from '../platform/time-range.ts';
-import { before, decodeCursor, page } from '../platform/pagination.ts';
+import { decodeCursor, newestFirst, page } from '../platform/pagination.ts';
 import { withTenant } from '../platform/tenancy.ts';
 import { customerCtx, type CommerceDeps } from './context.ts';
 import { toCustomer, toOrder, toProduct } from './mappers.ts';
@@ -14,8 +14,7 @@ export async function listOrders(d: CommerceDeps, tenantId: string, f: { limit?:
   const limit = f.limit ?? 50;
   const after = decodeCursor(f.cursor);
   const rows = await withTenant(d.db, tenantId, (trx) => {
-    let q = trx.selectFrom('orders').selectAll().orderBy('placed_at', 'desc').orderBy('id', 'desc').limit(limit + 1);
-    if (after) q = q.where(before(after, 'placed_at', 'id'));
+    let q = trx.selectFrom('orders').selectAll().$call(newestFirst(after, limit, 'placed_at', 'id'));
     if (f.store_id) q = q.where('store_id', '=', f.store_id);
     if (f.status) q = q.where('status', '=', f.status);
     if (f.customer_id) q = q.where('customer_id', '=', f.customer_id);
@@ -51,8 +50,7 @@ export async function listCustomers(d: CommerceDeps, tenantId: string, f: { limi
   const limit = f.limit ?? 50;
   const after = decodeCursor(f.cursor);
   const rows = await withTenant(d.db, tenantId, (trx) => {
-    let q = trx.selectFrom('customers').selectAll().orderBy('created_at', 'desc').orderBy('id', 'desc').limit(limit + 1);
-    if (after) q = q.where(before(after, 'created_at', 'id'));
+    let q = trx.selectFrom('customers').selectAll().$call(newestFirst(after, limit, 'created_at', 'id'));
     if (f.email) q = q.where('email_index', '=', d.cipher.blindIndex(f.email, 'email', customerCtx(tenantId, 'email')));
     return q.execute();
   });
@@ -72,8 +70,7 @@ export async function listProducts(d: CommerceDeps, tenantId: string, f: { limit
   const limit = f.limit ?? 50;
   const after = decodeCursor(f.cursor);
   const rows = await withTenant(d.db, tenantId, (trx) => {
-    let q = trx.selectFrom('products').selectAll().orderBy('created_at', 'desc').orderBy('id', 'desc').limit(limit + 1);
-    if (after) q = q.where(before(after, 'created_at', 'id'));
+    let q = trx.selectFrom('products').selectAll().$call(newestFirst(after, limit, 'created_at', 'id'));
     if (f.sku) q = q.where('sku', '=', f.sku);
     return q.execute();
   });

@@ -1,7 +1,7 @@
 import { sql } from 'kysely';
 import type { components } from '../../generated/api.ts';
 import { badRequest, conflict, notFound } from '../platform/errors.ts';
-import { before, decodeCursor, page } from '../platform/pagination.ts';
+import { decodeCursor, newestFirst, page } from '../platform/pagination.ts';
 import { withTenant } from '../platform/tenancy.ts';
 import type { CommerceDeps } from './context.ts';
 import { toStore } from './mappers.ts';
@@ -52,8 +52,7 @@ export async function listStores(d: CommerceDeps, tenantId: string, f: { limit?:
   const limit = f.limit ?? 50;
   const after = decodeCursor(f.cursor);
   const rows = await withTenant(d.db, tenantId, (trx) => {
-    let q = trx.selectFrom('stores').selectAll().orderBy('created_at', 'desc').orderBy('id', 'desc').limit(limit + 1);
-    if (after) q = q.where(before(after, 'created_at', 'id'));
+    let q = trx.selectFrom('stores').selectAll().$call(newestFirst(after, limit, 'created_at', 'id'));
     q = q.where('archived_at', f.archived ? 'is not' : 'is', null);
     if (f.status) q = q.where('status', '=', f.status);
     if (f.store_type) q = q.where('store_type', '=', f.store_type);

@@ -1,5 +1,5 @@
 import type { Trx } from '../platform/db.ts';
-import { decodeCursor, page, type Cursor } from '../platform/pagination.ts';
+import { decodeCursor, newestFirst, page, type Cursor } from '../platform/pagination.ts';
 import { checkInstants } from '../platform/time-range.ts';
 import { withTenant } from '../platform/tenancy.ts';
 import type { IdentityDeps } from './context.ts';
@@ -35,11 +35,7 @@ export async function recordAudit(
 
 /** A page of audit events, newest first, keyset on (occurred_at, id) descending. */
 export async function findAuditEvents(trx: Trx, f: { limit: number; after: Cursor | null; actorId?: string; action?: string; from?: string; to?: string }) {
-  let q = trx.selectFrom('audit_events').selectAll().orderBy('occurred_at', 'desc').orderBy('id', 'desc').limit(f.limit + 1);
-  if (f.after) {
-    const { at, id } = f.after;
-    q = q.where((eb) => eb.or([eb('occurred_at', '<', new Date(at)), eb.and([eb('occurred_at', '=', new Date(at)), eb('id', '<', id)])]));
-  }
+  let q = trx.selectFrom('audit_events').selectAll().$call(newestFirst(f.after, f.limit, 'occurred_at', 'id'));
   if (f.actorId) q = q.where('actor_id', '=', f.actorId);
   if (f.action) q = q.where('action', '=', f.action);
   if (f.from) q = q.where('occurred_at', '>=', new Date(f.from));

@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
 import type { Trx } from '../platform/db.ts';
-import type { Cursor } from '../platform/pagination.ts';
+import { newestFirst, type Cursor } from '../platform/pagination.ts';
 import type { Role } from '../platform/http/auth.ts';
 import type { Scope } from './tables.ts';
 
@@ -37,11 +37,7 @@ export async function findMember(trx: Trx, userId: string, lock = false): Promis
 
 /** A page of members, newest first, keyset on (created_at, user_id) descending. */
 export async function findMembers(trx: Trx, f: { limit: number; after: Cursor | null; role?: Role; status?: 'active' | 'disabled' }): Promise<MemberRow[]> {
-  let q = members(trx).orderBy('m.created_at', 'desc').orderBy('m.user_id', 'desc').limit(f.limit + 1);
-  if (f.after) {
-    const { at, id } = f.after;
-    q = q.where((eb) => eb.or([eb('m.created_at', '<', new Date(at)), eb.and([eb('m.created_at', '=', new Date(at)), eb('m.user_id', '<', id)])]));
-  }
+  let q = members(trx).$call(newestFirst(f.after, f.limit, 'm.created_at', 'm.user_id'));
   if (f.role) q = q.where('m.role', '=', f.role);
   if (f.status === 'active') q = q.where('m.disabled_at', 'is', null);
   if (f.status === 'disabled') q = q.where('m.disabled_at', 'is not', null);

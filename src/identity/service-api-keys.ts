@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
 import { badRequest, notFound, unprocessable } from '../platform/errors.ts';
-import { decodeCursor, page } from '../platform/pagination.ts';
+import { decodeCursor, newestFirst, page } from '../platform/pagination.ts';
 import { withTenant } from '../platform/tenancy.ts';
 import { displayParts, generateApiKey, hashApiKey } from './api-key-format.ts';
 import { recordAudit } from './audit.ts';
@@ -52,8 +52,7 @@ export async function listApiKeys(d: IdentityDeps, tenantId: string, f: { limit?
   const limit = f.limit ?? 50;
   const after = decodeCursor(f.cursor);
   const rows = await withTenant(d.db, tenantId, (trx) => {
-    let q = trx.selectFrom('api_keys').selectAll().orderBy('created_at', 'desc').orderBy('id', 'desc').limit(limit + 1);
-    if (after) q = q.where((eb) => eb.or([eb('created_at', '<', new Date(after.at)), eb.and([eb('created_at', '=', new Date(after.at)), eb('id', '<', after.id)])]));
+    let q = trx.selectFrom('api_keys').selectAll().$call(newestFirst(after, limit, 'created_at', 'id'));
     if (f.status === 'revoked') q = q.where('revoked_at', 'is not', null);
     if (f.status === 'active') q = q.where('revoked_at', 'is', null).where((eb) => eb.or([eb('expires_at', 'is', null), eb('expires_at', '>', sql<Date>`now()`)]));
     if (f.status === 'expired') q = q.where('revoked_at', 'is', null).where('expires_at', '<=', sql<Date>`now()`);

@@ -5,7 +5,7 @@ import type { Trx } from '../platform/db.ts';
 import { conflict, notFound } from '../platform/errors.ts';
 import { checkInstants } from '../platform/time-range.ts';
 import { enqueue } from '../platform/jobs.ts';
-import { before, decodeCursor, page } from '../platform/pagination.ts';
+import { decodeCursor, newestFirst, page } from '../platform/pagination.ts';
 import { withTenant } from '../platform/tenancy.ts';
 import type { IngestionDeps } from './context.ts';
 import { normalizeQueue, replayQueue } from './jobs.ts';
@@ -36,8 +36,7 @@ export async function listDeadLetters(d: IngestionDeps, tenantId: string, f: { l
   const limit = f.limit ?? 50;
   const after = decodeCursor(f.cursor);
   const rows = await withTenant(d.db, tenantId, (trx) => {
-    let q = letters(trx).orderBy('d.created_at', 'desc').orderBy('d.id', 'desc').limit(limit + 1);
-    if (after) q = q.where(before(after, 'd.created_at', 'd.id'));
+    let q = letters(trx).$call(newestFirst(after, limit, 'd.created_at', 'd.id'));
     if (f.status) q = q.where('d.status', '=', f.status);
     if (f.source_id) q = q.where('e.source_id', '=', f.source_id);
     return q.execute();

@@ -4,7 +4,7 @@ import { cacheInvalidator, monthTouches, rebuildRollups, resolveStores, settleFi
 import type { Db, Trx } from '../platform/db.ts';
 import { AppError, badRequest, notFound } from '../platform/errors.ts';
 import { enqueue, type JobContext } from '../platform/jobs.ts';
-import { decodeCursor, before, page } from '../platform/pagination.ts';
+import { decodeCursor, newestFirst, page } from '../platform/pagination.ts';
 import { afterCommit, withTenant } from '../platform/tenancy.ts';
 import type { IngestionDeps } from './context.ts';
 import { ImportFormatError, parseImport, type SalesRow, type StoreRow } from './imports/index.ts';
@@ -67,9 +67,7 @@ export async function listImports(d: IngestionDeps, tenantId: string, f: { limit
   const limit = f.limit ?? 50;
   const after = decodeCursor(f.cursor);
   const rows = await withTenant(d.db, tenantId, (trx) => {
-    let q = trx.selectFrom('imports').selectAll().orderBy('created_at', 'desc').orderBy('id', 'desc').limit(limit + 1);
-    if (after) q = q.where(before(after, 'created_at', 'id'));
-    return q.execute();
+    return trx.selectFrom('imports').selectAll().$call(newestFirst(after, limit, 'created_at', 'id')).execute();
   });
   const { items, next } = page(rows, limit, (r) => [r.created_at, r.id]);
   return { data: items.map(toImport), next_cursor: next };

@@ -1,9 +1,10 @@
 import { notFound } from '../platform/errors.ts';
 import { checkInstants } from '../platform/time-range.ts';
-import { before, decodeCursor, page } from '../platform/pagination.ts';
+import { decodeCursor, newestFirst, page } from '../platform/pagination.ts';
 import { withTenant } from '../platform/tenancy.ts';
 import { bodyCtx, decodeBody, type IngestionDeps } from './context.ts';
 import { toRawEvent } from './mappers.ts';
+import { parsePayload } from './normalize/index.ts';
 import type { Provider } from './providers/types.ts';
 import type { RawEventStatus } from './tables.ts';
 import './tables.ts';
@@ -28,10 +29,7 @@ export async function listRawEvents(d: IngestionDeps, tenantId: string, f: RawEv
     let q = trx
       .selectFrom('raw_events')
       .select(['id', 'source_id', 'provider', 'topic', 'event_key', 'provider_event_id', 'resource_id', 'status', 'status_reason', 'attempts', 'body_bytes', 'received_at', 'processed_at', 'body_encoding'])
-      .orderBy('received_at', 'desc')
-      .orderBy('id', 'desc')
-      .limit(limit + 1);
-    if (after) q = q.where(before(after, 'received_at', 'id'));
+      .$call(newestFirst(after, limit, 'received_at', 'id'));
     if (f.source_id) q = q.where('source_id', '=', f.source_id);
     if (f.provider) q = q.where('provider', '=', f.provider);
     if (f.topic) q = q.where('topic', '=', f.topic);
@@ -50,9 +48,10 @@ export async function getRawEvent(d: IngestionDeps, tenantId: string, id: string
   if (!r) throw notFound('raw event');
   const raw = decodeBody(d.cipher.decrypt(r.body_ciphertext, bodyCtx(tenantId)), r.body_encoding);
   let body: unknown = r.body_encoding === 'base64' ? raw.toString('base64') : raw.toString('utf8');
-  if (typeof body === 'string' && r.body_encoding === 'utf8') {
+  if (r.body_encoding === 'utf8') {
     try {
-      body = JSON.parse(body) as unknown;
+      // The same exact-digit parse normalization uses: an 18-digit Shopify id reads back as sent.
+      body = parsePayload(raw);
     } catch {
       // Not JSON (a form ping): the text as received.
     }

@@ -4,7 +4,7 @@ import type { components } from '../../generated/api.ts';
 import { recordAudit, type RequestMeta } from '../identity/index.ts';
 import type { Trx } from '../platform/db.ts';
 import { badRequest, notFound } from '../platform/errors.ts';
-import { before, decodeCursor, page } from '../platform/pagination.ts';
+import { decodeCursor, newestFirst, page } from '../platform/pagination.ts';
 import { withTenant } from '../platform/tenancy.ts';
 import { secretCtx, type IngestionDeps } from './context.ts';
 import { toSource } from './mappers.ts';
@@ -65,8 +65,7 @@ export async function listSources(d: IngestionDeps, tenantId: string, f: { limit
   const limit = f.limit ?? 50;
   const after = decodeCursor(f.cursor);
   const rows = await withTenant(d.db, tenantId, (trx) => {
-    let q = trx.selectFrom('sources').selectAll().orderBy('created_at', 'desc').orderBy('id', 'desc').limit(limit + 1);
-    if (after) q = q.where(before(after, 'created_at', 'id'));
+    let q = trx.selectFrom('sources').selectAll().$call(newestFirst(after, limit, 'created_at', 'id'));
     if (f.provider) q = q.where('provider', '=', f.provider);
     if (f.status) q = q.where('status', '=', f.status);
     return q.execute();

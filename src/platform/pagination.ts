@@ -1,4 +1,4 @@
-import { sql, type RawBuilder, type SqlBool } from 'kysely';
+import { sql, type RawBuilder, type SelectQueryBuilder, type SqlBool } from 'kysely';
 import { badRequest } from './errors.ts';
 
 /** A keyset position: the sort timestamp and id of the last row of the previous page. */
@@ -40,6 +40,17 @@ export function page<T>(rows: T[], limit: number, key: (row: T) => [Date | strin
 }
 
 /** The keyset condition for a newest-first page: rows strictly before the cursor's (time, id). */
-export function before(cursor: Cursor, atColumn: string, idColumn: string): RawBuilder<SqlBool> {
+function before(cursor: Cursor, atColumn: string, idColumn: string): RawBuilder<SqlBool> {
   return sql<SqlBool>`(${sql.ref(atColumn)}, ${sql.ref(idColumn)}) < (${new Date(cursor.at)}, ${cursor.id}::uuid)`;
+}
+
+/**
+ * One newest-first keyset page, for `query.$call(...)`: ordered by (time, id) descending, after the
+ * cursor, one row more than the limit so `page` can tell whether another page follows.
+ */
+export function newestFirst(after: Cursor | null, limit: number, atColumn: string, idColumn: string) {
+  return <DB, TB extends keyof DB, O>(q: SelectQueryBuilder<DB, TB, O>): SelectQueryBuilder<DB, TB, O> => {
+    const ordered = q.orderBy(sql.ref(atColumn), 'desc').orderBy(sql.ref(idColumn), 'desc').limit(limit + 1);
+    return after ? ordered.where(before(after, atColumn, idColumn)) : ordered;
+  };
 }

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { harness, type Harness } from '../helpers/harness.ts';
 import { api, createUserAs, expectStatus, signUpTenant, type Problem, type SignedUpTenant } from '../helpers/identity.ts';
-import { ingestKey } from '../helpers/ingestion.ts';
+import { importFinished, ingestKey, uploadImport } from '../helpers/ingestion.ts';
 import type { components } from '../../generated/api.ts';
 
 type Schemas = components['schemas'];
@@ -153,13 +153,8 @@ describe('commerce: stores, orders, KPIs and series', function () {
     const days = ['06', '07', '08', '09', '10', '11', '12'];
     const dow = (d: string) => ((Number(d) - 6) % 7) + 1;
     const csv = `Store,DayOfWeek,Date,Sales,Customers,Open,Promo,StateHoliday,SchoolHoliday\n${days.flatMap((d) => [`77,${dow(d)},2026-04-${d},100,10,1,0,0,0`, `78,${dow(d)},2026-04-${d},10,1,1,0,0,0`]).join('\n')}\n`;
-    const up = await fetch(`${h.url}/imports?kind=sales`, { method: 'POST', headers: { 'X-API-Key': key, 'Content-Type': 'text/csv' }, body: csv });
-    const id = ((await up.json()) as { id: string }).id;
-    for (let i = 0; i < 100; i++) {
-      const r = await api<{ status: string }>(h, 'GET', `/imports/${id}`, { apiKey: key });
-      if (r.body.status === 'succeeded') break;
-      await new Promise((r2) => setTimeout(r2, 100));
-    }
+    const up = await uploadImport(h, key, 'sales', csv);
+    assert.equal((await importFinished(h, key, up.body.id)).status, 'succeeded');
     const weeks = await api<Schemas['SalesSeries']>(h, 'GET', '/sales/timeseries?metric=reported_sales&bucket=week&from=2026-04-06T00%3A00%3A00Z&to=2026-04-07T00%3A00%3A00Z', { token: t.adminToken });
     assert.deepEqual(weeks.body.series.map((x) => [x.currency, x.points.map((p) => p.value)]).sort(), [['EUR', [70]], ['USD', [700]]]);
     const kpis = await api<Schemas['KpiReport']>(h, 'GET', '/kpis?from=2026-04-06T00%3A00%3A00Z&to=2026-04-13T00%3A00%3A00Z', { token: t.adminToken });

@@ -5,11 +5,12 @@
 import { randomBytes } from 'node:crypto';
 import type { components } from '../../generated/api.ts';
 import type { Harness } from './harness.ts';
-import { api, expectStatus, randomIp } from './identity.ts';
+import { api, expectStatus, randomIp, type Problem } from './identity.ts';
 
 type Schemas = components['schemas'];
 export type Source = Schemas['Source'];
 export type Provider = Schemas['Provider'];
+export type Import = Schemas['Import'];
 
 /** A source made through the API, with its secret. */
 export interface CreatedSource {
@@ -75,4 +76,19 @@ export async function ingestKey(h: Harness, token: string): Promise<string> {
   const res = await api<{ key: string }>(h, 'POST', '/api-keys', { token, body: { name: 'ingest', scopes: ['ingest:write'] } });
   expectStatus(res, 201, 'create ingest key');
   return res.body.key;
+}
+
+/** Uploads a file to `POST /imports` with an API key, as scripts/import.ts would. */
+export async function uploadImport(h: Harness, key: string, kind: string, body: string, contentType = 'text/csv'): Promise<{ status: number; body: Import & Pick<Partial<Problem>, 'type' | 'detail' | 'errors'>; headers: Headers }> {
+  const res = await fetch(`${h.url}/imports?kind=${kind}&file_name=test.csv`, { method: 'POST', headers: { 'X-API-Key': key, 'Content-Type': contentType }, body });
+  const text = await res.text();
+  return { status: res.status, body: JSON.parse(text) as Import & Pick<Partial<Problem>, 'type' | 'detail' | 'errors'>, headers: res.headers };
+}
+
+/** Waits until an import has succeeded or failed, and answers it. */
+export async function importFinished(h: Harness, key: string, id: string): Promise<Import> {
+  return eventually(async () => {
+    const r = await api<Import>(h, 'GET', `/imports/${id}`, { apiKey: key });
+    return r.body.status === 'succeeded' || r.body.status === 'failed' ? r.body : undefined;
+  }, 20_000, `import ${id}`);
 }

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { harness, type Harness } from '../helpers/harness.ts';
-import { api, expectStatus, signUpTenant, type Problem, type SignedUpTenant } from '../helpers/identity.ts';
+import { api, createUserAs, expectStatus, signUpTenant, type Problem, type SignedUpTenant } from '../helpers/identity.ts';
 import { ingestKey } from '../helpers/ingestion.ts';
 
 type Result = { received: number; written: number; duplicates: number; by_type: Record<string, number> };
@@ -91,6 +91,8 @@ describe('ingestion: batch events API', function () {
     const readKey = await api<{ key: string }>(h, 'POST', '/api-keys', { token: t.adminToken, body: { name: 'read', scopes: ['analytics:read'] } });
     expectStatus(await api(h, 'POST', '/events', { apiKey: readKey.body.key, body: { events: [{ type: 'metric', series_key: 's', value: 1, occurred_at: at(1) }] } }), 403, 'wrong scope');
     expectStatus(await api(h, 'POST', '/events', { body: { events: [{ type: 'metric', series_key: 's', value: 1, occurred_at: at(1) }] } }), 401, 'anonymous');
+    const viewer = await createUserAs(h, t.adminToken, 'viewer');
+    expectStatus(await api(h, 'POST', '/events', { token: viewer.token, body: { events: [{ type: 'metric', series_key: 's', value: 1, occurred_at: at(1) }] } }), 403, 'viewer');
   });
 
   it('an order sent again with an older updated_at changes nothing', async function () {

@@ -1,11 +1,9 @@
 import assert from 'node:assert/strict';
 import { harness, startTestServer, type Harness } from '../helpers/harness.ts';
-import { api, expectStatus, signUpTenant, type Problem, type SignedUpTenant } from '../helpers/identity.ts';
-import { eventually, ingestKey } from '../helpers/ingestion.ts';
+import { api, expectStatus, signUpTenant, type SignedUpTenant } from '../helpers/identity.ts';
+import { importFinished, ingestKey, uploadImport, type Import } from '../helpers/ingestion.ts';
 import { createDb } from '../../src/platform/db.ts';
 import type { Server } from '../../src/server.ts';
-
-type Import = { id: string; status: string; rows_read: number; rows_written: number; rows_rejected: number; rejections: { row: number; reason: string }[]; error: string | null; bytes: number };
 
 const STORES = `Store,StoreType,Assortment,CompetitionDistance,CompetitionOpenSinceMonth,CompetitionOpenSinceYear,Promo2,Promo2SinceWeek,Promo2SinceYear,PromoInterval
 1,c,a,1270,9,2008,0,,,
@@ -22,19 +20,6 @@ const SALES = `Store,DayOfWeek,Date,Sales,Customers,Open,Promo,StateHoliday,Scho
 2,4,2015-07-30,-4,546,1,1,0,1
 `;
 
-async function upload(h: Harness, key: string, kind: string, body: string, contentType = 'text/csv'): Promise<{ status: number; body: Import & Problem; headers: Headers }> {
-  const res = await fetch(`${h.url}/imports?kind=${kind}&file_name=test.csv`, { method: 'POST', headers: { 'X-API-Key': key, 'Content-Type': contentType }, body });
-  const text = await res.text();
-  return { status: res.status, body: JSON.parse(text) as Import & Problem, headers: res.headers };
-}
-
-async function finished(h: Harness, key: string, id: string): Promise<Import> {
-  return eventually(async () => {
-    const r = await api<Import>(h, 'GET', `/imports/${id}`, { apiKey: key });
-    return r.body.status === 'succeeded' || r.body.status === 'failed' ? r.body : undefined;
-  }, 20_000, `import ${id}`);
-}
-
 describe('ingestion: bulk imports', function () {
   let h: Harness;
   let t: SignedUpTenant;
@@ -47,15 +32,15 @@ describe('ingestion: bulk imports', function () {
   });
 
   it('imports Rossmann stores, then sales; bad rows are counted with their row and reason, the rest written', async function () {
-    const s = await upload(h, key, 'stores', STORES);
+    const s = await uploadImport(h, key, 'stores', STORES);
     assert.equal(s.status, 202, JSON.stringify(s.body));
     assert.equal(s.headers.get('location'), `/api/v1/imports/${s.body.id}`);
-    const stores = await finished(h, key, s.body.id);
+    const stores = await importFinished(h, key, s.body.id);
     assert.deepEqual([stores.status, stores.rows_read, stores.rows_written, stores.rows_rejected], ['succeeded', 3, 3, 0]);
     const store2 = await h.owner.selectFrom('stores').selectAll().where('tenant_id', '=', t.tenantId).where('external_id', '=', '2').executeTakeFirstOrThrow();
     assert.deepEqual([store2.store_type, store2.promo2, store2.promo_interval, store2.competition_open_since], ['a', true, 'Jan,Apr,Jul,Oct', '2007-11-01']);
 
-    const sales = await finished(h, key, (await upload(h, key, 'sales', SALES)).body.id);
+    const sales = await importFinished(h, key, (await uploadImport(h, key, 'sales', SALES)).body.id);
     assert.deepEqual([sales.status, sales.rows_read, sales.rows_written, sales.rows_rejected], ['succeeded', 6, 4, 2]);
     assert.deepEqual(sales.rejections.map((r) => r.row), [6, 7]);
     assert.match(sales.rejections[0]?.reason ?? '', /Date/);
@@ -67,8 +52,8 @@ describe('ingestion: bulk imports', function () {
   });
 
   it('uploading the same file twice writes nothing twice', async function () {
-    const first = await finished(h, key, (await upload(h, key, 'sales', SALES)).body.id);
-    const second = await finished(h, key, (await upload(h, key, 'sales', SALES)).body.id);
+    const first = await importFinished(h, key, (await uploadImport(h, key, 'sales', SALES)).body.id);
+    const second = await importFinished(h, key, (await uploadImport(h, key, 'sales', SALES)).body.id);
     assert.equal(first.status, 'succeeded');
     assert.equal(second.status, 'succeeded');
     const rows = await h.owner.selectFrom('store_daily_sales').select((eb) => eb.fn.countAll<number>().as('n')).where('tenant_id', '=', t.tenantId).executeTakeFirstOrThrow();
@@ -80,8 +65,8 @@ describe('ingestion: bulk imports', function () {
       { external_id: 'imp-1', store_external_id: '1', currency: 'EUR', status: 'paid', total: '12.00', placed_at: '2015-07-31T10:00:00.000Z', lines: [{ sku: 'A', quantity: 2, unit_price: '6.00' }], customer: { external_id: 'imp-c1', email: 'imp@example.com' } },
       { external_id: 'imp-2', currency: 'EUR', status: 'paid', total: '5.00', placed_at: '2015-07-31T11:00:00.000Z' },
     ].map((o) => JSON.stringify(o)).join('\n');
-    const res = await upload(h, key, 'orders', `${lines}\nnot json\n`, 'application/x-ndjson');
-    const done = await finished(h, key, res.body.id);
+    const res = await uploadImport(h, key, 'orders', `${lines}\nnot json\n`, 'application/x-ndjson');
+    const done = await importFinished(h, key, res.body.id);
     assert.deepEqual([done.status, done.rows_written, done.rows_rejected], ['succeeded', 2, 1]);
     const o = await h.owner.selectFrom('orders').select(['units', 'total', 'store_id']).where('tenant_id', '=', t.tenantId).where('external_id', '=', 'imp-1').executeTakeFirstOrThrow();
     assert.equal(o.units, 2);
@@ -94,16 +79,16 @@ describe('ingestion: bulk imports', function () {
   });
 
   it('fails an import whose header lacks a required column, with the reason', async function () {
-    const res = await upload(h, key, 'sales', 'Store,Date,Sales\n1,2015-07-31,5\n');
-    const done = await finished(h, key, res.body.id);
+    const res = await uploadImport(h, key, 'sales', 'Store,Date,Sales\n1,2015-07-31,5\n');
+    const done = await importFinished(h, key, res.body.id);
     assert.equal(done.status, 'failed');
     assert.match(done.error ?? '', /DayOfWeek/);
   });
 
   it('refuses another content type (415), an unknown kind and an empty file (400), and lists imports newest first', async function () {
-    assert.equal((await upload(h, key, 'sales', SALES, 'application/pdf')).status, 415);
-    assert.equal((await upload(h, key, 'pictures', SALES)).status, 400);
-    assert.equal((await upload(h, key, 'sales', '')).status, 400);
+    assert.equal((await uploadImport(h, key, 'sales', SALES, 'application/pdf')).status, 415);
+    assert.equal((await uploadImport(h, key, 'pictures', SALES)).status, 400);
+    assert.equal((await uploadImport(h, key, 'sales', '')).status, 400);
     const list = await api<{ data: Import[] }>(h, 'GET', '/imports?limit=2', { apiKey: key });
     expectStatus(list, 200);
     assert.equal(list.body.data.length, 2);
@@ -128,7 +113,7 @@ describe('ingestion: import size limit', function () {
     const t = await signUpTenant(h);
     const key = await ingestKey(h, t.adminToken);
     const big = `${SALES}${'1,5,2015-07-31,5263,555,1,1,0,1\n'.repeat(200)}`;
-    assert.equal((await upload(h, key, 'sales', big)).status, 413);
+    assert.equal((await uploadImport(h, key, 'sales', big)).status, 413);
     // A chunked upload declares no length: the limit is enforced while streaming.
     const stream = new ReadableStream<Uint8Array>({
       start(controller) {

@@ -84,6 +84,16 @@ describe('ingestion: webhooks', function () {
     assert.equal((await deliver(h, `/webhooks/magento/${shopify.id}`, body, shopifyHeaders(body, shopify.secret))).status, 400);
   });
 
+  it('refuses a delivery signed with another tenant\'s source secret, and stores nothing for either', async function () {
+    const other = await signUpTenant(h);
+    const theirs = await createSourceAs(h, other.adminToken, 'shopify');
+    const body = fixture('shopify', 'orders-create');
+    const res = await deliver(h, shopify.path, body, shopifyHeaders(body, theirs.secret));
+    assert.equal(res.status, 401);
+    assert.equal(await rawCount(h, theirs.id), 0);
+    assert.deepEqual(await h.owner.selectFrom('raw_events').select('id').where('tenant_id', '=', other.tenantId).execute(), []);
+  });
+
   it('sending the same delivery 100 times, 20 at once, yields one raw event and one order', async function () {
     const src = await createSourceAs(h, t.adminToken, 'shopify');
     const body = fixture('shopify', 'orders-paid');
