@@ -16,7 +16,7 @@ export { salesSeries, type SeriesQuery, type SeriesResult, type SeriesMetric, ty
 export { ALL_STORES, COUNTED_STATUSES, NO_STORE, rebuildRollups, type RebuildWindow } from './rollups.ts';
 
 export type { CanonicalCustomer, CanonicalOrder, CanonicalOrderLine, CanonicalProduct, CanonicalRefund, CommerceChange, OrderStatus } from './model.ts';
-export { applyChanges, resolveStores, settleFirstOrders, writeOrders, writeRefunds, type WriteContext, type WriteResult } from './write.ts';
+export { applyChanges, resolveStores, settleFirstOrders, writeOrders, writeRefunds, type WriteContext } from './write.ts';
 export type { Touch } from './rollups.ts';
 
 /** The cache invalidation a write context carries: the months its touches fall in are recomputed. */

@@ -29,16 +29,6 @@ export interface WriteContext {
   bulk?: boolean;
 }
 
-/** What a write changed, for callers that count or invalidate. */
-export interface WriteResult {
-  orders: number;
-  refunds: number;
-  customers: number;
-  products: number;
-  /** The orders whose figures changed, so rollups and caches can follow. */
-  orderIds: string[];
-}
-
 const emailCtx = (tenantId: string) => ({ tenantId, table: 'customers', column: 'email' });
 const nameCtx = (tenantId: string) => ({ tenantId, table: 'customers', column: 'name' });
 
@@ -92,10 +82,10 @@ export async function writeCustomers(trx: Trx, ctx: WriteContext, customers: rea
 }
 
 /** Upserts products; an older update never wins. */
-export async function writeProducts(trx: Trx, ctx: WriteContext, products: readonly CanonicalProduct[]): Promise<number> {
+export async function writeProducts(trx: Trx, ctx: WriteContext, products: readonly CanonicalProduct[]): Promise<void> {
   const list = newestBy(products, (p) => p.externalId, (p) => p.updatedAt);
-  if (list.length === 0) return 0;
-  const r = await trx
+  if (list.length === 0) return;
+  await trx
     .insertInto('products')
     .values(
       list.map((p) => ({
@@ -124,8 +114,7 @@ export async function writeProducts(trx: Trx, ctx: WriteContext, products: reado
         }))
         .where('products.provider_updated_at', '<=', (eb) => eb.ref('excluded.provider_updated_at')),
     )
-    .executeTakeFirst();
-  return Number(r.numInsertedOrUpdatedRows ?? 0n);
+    .execute();
 }
 
 /** Finds or creates the stores named by external id (created by ingestion); returns external id to row id. */
@@ -143,9 +132,9 @@ export async function resolveStores(trx: Trx, tenantId: string, externalIds: rea
 
 const units = (o: CanonicalOrder) => o.lines.reduce((n, l) => n + l.quantity, 0);
 
-// What a payment-only update may change on an order that has its full details: only these.
-const PAYMENT_FIELDS = new Set(['status', 'provider_updated_at', 'payment_ref', 'customer_id']);
-const DETAIL_FIELDS = ['order_number', 'store_id', 'channel', 'currency', 'subtotal', 'discount_total', 'tax_total', 'shipping_total', 'total', 'units', 'placed_at', 'cancelled_at'] as const;
+// The details a payment-only update leaves alone on an order that has them (it sets only the
+// status, payment reference, customer and update time).
+const DETAIL_FIELDS = ['currency', 'subtotal', 'discount_total', 'tax_total', 'shipping_total', 'total', 'units', 'placed_at', 'cancelled_at'] as const;
 
 /**
  * One multi-row upsert of full or payment-only orders; answers external id to row id for the rows
@@ -155,7 +144,7 @@ const DETAIL_FIELDS = ['order_number', 'store_id', 'channel', 'currency', 'subto
 async function upsertOrders(trx: Trx, ctx: WriteContext, list: readonly CanonicalOrder[], paymentOnly: boolean, customers: Map<string, string>, stores: Map<string, string>, replaced: Set<string>): Promise<Map<string, string>> {
   if (list.length === 0) return new Map();
   const detail = (col: string) => (paymentOnly ? sql`case when orders.payment_only then excluded.${sql.ref(col)} else orders.${sql.ref(col)} end` : sql`excluded.${sql.ref(col)}`);
-  const set: Record<string, unknown> = Object.fromEntries(DETAIL_FIELDS.filter((c) => !PAYMENT_FIELDS.has(c)).map((c) => [c, detail(c)]));
+  const set: Record<string, unknown> = Object.fromEntries(DETAIL_FIELDS.map((c) => [c, detail(c)]));
   const applied = await trx
     .insertInto('orders')
     .values(
@@ -363,7 +352,7 @@ export async function writeRefunds(trx: Trx, ctx: WriteContext, refunds: readonl
  * creates a minimal one from the amount when no order exists yet; fails when neither is possible,
  * so the job retries until the order arrives (or the event becomes a dead letter).
  */
-async function writeOrderStatus(trx: Trx, ctx: WriteContext, c: Extract<CommerceChange, { kind: 'order-status' }>): Promise<string[]> {
+async function writeOrderStatus(trx: Trx, ctx: WriteContext, c: Extract<CommerceChange, { kind: 'order-status' }>): Promise<void> {
   const existing = await trx
     .selectFrom('orders')
     .select(['id', 'provider_updated_at'])
@@ -372,7 +361,7 @@ async function writeOrderStatus(trx: Trx, ctx: WriteContext, c: Extract<Commerce
     .forUpdate()
     .executeTakeFirst();
   if (existing) {
-    if (existing.provider_updated_at.getTime() > Date.parse(c.updatedAt)) return [];
+    if (existing.provider_updated_at.getTime() > Date.parse(c.updatedAt)) return;
     await trx
       .updateTable('orders')
       .set({ status: c.status, provider_updated_at: c.updatedAt, payment_ref: sql`coalesce(payment_ref, ${c.paymentRef})`, updated_at: sql`now()` })
@@ -382,10 +371,10 @@ async function writeOrderStatus(trx: Trx, ctx: WriteContext, c: Extract<Commerce
     await attachRefunds(trx, ctx, [existing.id]);
     await settleRefunds(trx, [existing.id]);
     await ordersChanged(trx, ctx, [existing.id]);
-    return [existing.id];
+    return;
   }
   if (c.amount === null || c.currency === null) throw new Error(`order ${c.orderExternalId} is not known yet`);
-  return writeOrders(trx, ctx, [
+  await writeOrders(trx, ctx, [
     {
       externalId: c.orderExternalId, orderNumber: null, paymentRef: c.paymentRef, storeExternalId: null, channel: null, customer: null,
       currency: c.currency, status: c.status, subtotal: c.amount, discountTotal: '0', taxTotal: '0', shippingTotal: '0', total: c.amount,
@@ -394,7 +383,7 @@ async function writeOrderStatus(trx: Trx, ctx: WriteContext, c: Extract<Commerce
   ]);
 }
 
-async function writeOrderDeleted(trx: Trx, ctx: WriteContext, c: Extract<CommerceChange, { kind: 'order-deleted' }>): Promise<string[]> {
+async function writeOrderDeleted(trx: Trx, ctx: WriteContext, c: Extract<CommerceChange, { kind: 'order-deleted' }>): Promise<void> {
   const status: OrderStatus = 'deleted';
   const rows = await trx
     .updateTable('orders')
@@ -403,22 +392,18 @@ async function writeOrderDeleted(trx: Trx, ctx: WriteContext, c: Extract<Commerc
     .where('external_id', '=', c.orderExternalId)
     .returning('id')
     .execute();
-  const ids = rows.map((r) => r.id);
-  await ordersChanged(trx, ctx, ids);
-  return ids;
+  await ordersChanged(trx, ctx, rows.map((r) => r.id));
 }
 
 /** Applies a list of canonical changes in the caller's transaction; idempotent and order-insensitive. */
-export async function applyChanges(trx: Trx, outer: WriteContext, changes: readonly CommerceChange[]): Promise<WriteResult> {
+export async function applyChanges(trx: Trx, outer: WriteContext, changes: readonly CommerceChange[]): Promise<void> {
   const ctx: WriteContext = { ...outer, deferred: [] };
   const by = <K extends CommerceChange['kind']>(k: K) => changes.filter((c): c is Extract<CommerceChange, { kind: K }> => c.kind === k);
-  const customers = await writeCustomers(trx, ctx, by('customer').map((c) => c.customer));
-  const products = await writeProducts(trx, ctx, by('product').map((c) => c.product));
-  const orderIds = new Set(await writeOrders(trx, ctx, by('order').map((c) => c.order)));
-  for (const c of by('order-status')) for (const id of await writeOrderStatus(trx, ctx, c)) orderIds.add(id);
-  for (const c of by('order-deleted')) for (const id of await writeOrderDeleted(trx, ctx, c)) orderIds.add(id);
-  const refunds = by('refund').map((c) => c.refund);
-  for (const id of await writeRefunds(trx, ctx, refunds)) orderIds.add(id);
+  await writeCustomers(trx, ctx, by('customer').map((c) => c.customer));
+  await writeProducts(trx, ctx, by('product').map((c) => c.product));
+  await writeOrders(trx, ctx, by('order').map((c) => c.order));
+  for (const c of by('order-status')) await writeOrderStatus(trx, ctx, c);
+  for (const c of by('order-deleted')) await writeOrderDeleted(trx, ctx, c);
+  await writeRefunds(trx, ctx, by('refund').map((c) => c.refund));
   await settleRollups(trx, outer, ctx.deferred ?? []);
-  return { orders: by('order').length, refunds: refunds.length, customers: customers.size, products, orderIds: [...orderIds] };
 }
