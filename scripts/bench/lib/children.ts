@@ -44,7 +44,9 @@ for (const sig of ['SIGINT', 'SIGTERM'] as const) {
 
 /** Runs `node <script>` (this same Node) in a new process group with exactly `env`. */
 export function spawnNode(name: string, script: string, env: NodeJS.ProcessEnv): Child {
-  const proc = spawn(process.execPath, [script], { env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  // BENCH_CPU_PROF=<dir>: every child writes a V8 CPU profile there when it exits (Node refuses --cpu-prof in NODE_OPTIONS).
+  const prof = process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [];
+  const proc = spawn(process.execPath, [...prof, script], { env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
   if (proc.pid === undefined) throw new Error(`could not start ${name}`);
   const pid = proc.pid;
   const tail: string[] = [];
