@@ -7,6 +7,7 @@ import { expressHandler, type Handler, type OperationId, type RouteTable } from 
 import { accessLog, errorHandler, notFoundRoute, requestId } from './platform/http/middleware.ts';
 import { listOperations, type OpenApiDocument } from './platform/http/spec.ts';
 import { createRequestLimits } from './platform/http/rate-limit.ts';
+import { cacheRouteMatchers } from './platform/http/route-matchers.ts';
 import type { Domain } from './platform/domain.ts';
 import type { Platform } from './platform/runtime.ts';
 
@@ -40,6 +41,7 @@ export function buildApp(platform: Platform, domains: readonly Domain[], authent
   app.get('/.well-known/jwks.json', (_req, res) => res.redirect(308, `${API_BASE}/.well-known/jwks.json`));
   const ops = listOperations(spec);
   app.use(API_BASE, bodyRouter(ops, config.ingestion.bodyLimits, config.bodyLimitBytes));
+  cacheRouteMatchers();
   app.use(
     OpenApiValidator.middleware({
       // The validator mutates the document it is given; it gets its own copy.

@@ -6,7 +6,9 @@ import type { Db } from '../platform/db.ts';
 import type { Logger } from '../platform/log.ts';
 import type { Metrics } from '../platform/metrics.ts';
 import type { Stores } from '../platform/redis.ts';
-import type { CertificateSource } from './providers/types.ts';
+import type { CertificateSource, Provider } from './providers/types.ts';
+import type { SourceCache } from './source-cache.ts';
+import type { SourceSettings } from './tables.ts';
 
 /** What the ingestion services work with. */
 export interface IngestionDeps {
@@ -18,6 +20,19 @@ export interface IngestionDeps {
   boss: PgBoss;
   metrics: Metrics;
   certificates: CertificateSource;
+  /** Webhook sources by id, briefly (see source-cache.ts). */
+  sourceCache: SourceCache<WebhookSource>;
+}
+
+/** What a webhook delivery needs of its source, read across tenants by the source's id. */
+export interface WebhookSource {
+  tenant_id: string;
+  provider: Provider;
+  status: 'active' | 'disabled';
+  secret_ciphertext: string | null;
+  previous_secret_ciphertext: string | null;
+  previous_secret_expires_at: Date | null;
+  settings: SourceSettings;
 }
 
 /** Where a source's secrets are bound: encrypted per tenant, table and column. */

@@ -4,6 +4,7 @@ import type { IngestionDeps } from './context.ts';
 import { ingestionQueues } from './jobs.ts';
 import { createPaypalCertificateSource } from './providers/index.ts';
 import { ingestionRoutes } from './routes.ts';
+import { createSourceCache } from './source-cache.ts';
 
 const cache = new WeakMap<Platform, IngestionDeps>();
 
@@ -17,7 +18,7 @@ export function ingestionDeps(p: Platform): IngestionDeps {
       trustedCaPems: cfg.paypalCaPem ? (cfg.paypalCaPem.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? []) : null,
       subjectPattern: new RegExp(cfg.paypalCertSubject, 'i'),
     });
-    d = { config: p.config, db: p.db, log: p.log, stores: p.stores, cipher: p.cipher, boss: p.boss, metrics: p.metrics, certificates };
+    d = { config: p.config, db: p.db, log: p.log, stores: p.stores, cipher: p.cipher, boss: p.boss, metrics: p.metrics, certificates, sourceCache: createSourceCache(cfg.webhookSourceCacheSeconds) };
     cache.set(p, d);
   }
   return d;

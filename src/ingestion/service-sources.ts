@@ -5,7 +5,7 @@ import { recordAudit, type RequestMeta } from '../identity/index.ts';
 import type { Trx } from '../platform/db.ts';
 import { badRequest, notFound } from '../platform/errors.ts';
 import { decodeCursor, newestFirst, page } from '../platform/pagination.ts';
-import { withTenant } from '../platform/tenancy.ts';
+import { afterCommit, withTenant } from '../platform/tenancy.ts';
 import { secretCtx, type IngestionDeps } from './context.ts';
 import { toSource } from './mappers.ts';
 import type { Provider } from './providers/types.ts';
@@ -116,6 +116,8 @@ export async function updateSource(d: IngestionDeps, tenantId: string, id: strin
     const r = await trx.updateTable('sources').set(changes).where('id', '=', id).returningAll().executeTakeFirstOrThrow();
     const fields = Object.keys(input).filter((k) => k !== 'secret');
     await recordAudit(trx, tenantId, meta, rotating ? 'source.secret_rotated' : 'source.updated', { type: 'source', id }, { fields });
+    // This process's deliveries see the change as soon as it commits; others within the cache's lifetime.
+    afterCommit(trx, () => Promise.resolve(d.sourceCache.forget(id)));
     return r;
   });
   return toSource(d.config, row, shown);

@@ -1,24 +1,15 @@
+import { randomUUID } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import { sql } from 'kysely';
+import { preparedQuery } from '../platform/db.ts';
 import { AppError, notFound, tooManyRequests } from '../platform/errors.ts';
-import { enqueue } from '../platform/jobs.ts';
+import { gatedJobInsert, jobsJson } from '../platform/jobs.ts';
 import { withTenant } from '../platform/tenancy.ts';
-import { bodyCtx, encodeBody, secretCtx, type IngestionDeps } from './context.ts';
+import { bodyCtx, encodeBody, secretCtx, type IngestionDeps, type WebhookSource } from './context.ts';
 import { normalizeQueue } from './jobs.ts';
 import { adapterFor } from './providers/index.ts';
-import type { Provider, RefusalReason } from './providers/types.ts';
-import type { SourceSettings } from './tables.ts';
+import type { Provider, RefusalReason, Verification } from './providers/types.ts';
 import './tables.ts';
-
-interface WebhookSource {
-  tenant_id: string;
-  provider: Provider;
-  status: 'active' | 'disabled';
-  secret_ciphertext: string | null;
-  previous_secret_ciphertext: string | null;
-  previous_secret_expires_at: Date | null;
-  settings: SourceSettings;
-}
 
 /** What the provider is told. */
 export interface WebhookReceipt {
@@ -69,18 +60,13 @@ async function limit(d: IngestionDeps, provider: Provider, sourceId: string): Pr
   throw tooManyRequests(decision.resetSeconds);
 }
 
-/**
- * Verifies a delivery over its exact bytes, then stores it raw and queues its normalization in one
- * transaction, before the answer: what is acknowledged is durable. A second copy of an event
- * (even one arriving at the same moment: the unique key serializes them) answers `duplicate`.
- */
-export async function receiveWebhook(d: IngestionDeps, provider: Provider, sourceId: string, rawBody: Buffer, headers: IncomingHttpHeaders): Promise<WebhookReceipt> {
-  const source = await findSource(d, sourceId);
-  if (!source || source.provider !== provider) throw notFound('source');
-  await limit(d, provider, sourceId);
-  if (source.status !== 'active') throw refuse(d, provider, sourceId, 'disabled', 'source is disabled');
+type Checked = Verification | { ok: false; reason: 'disabled'; detail: string };
+type Accepted = Extract<Verification, { ok: true }>;
+
+async function check(d: IngestionDeps, provider: Provider, source: WebhookSource, rawBody: Buffer, headers: IncomingHttpHeaders): Promise<Checked> {
+  if (source.status !== 'active') return { ok: false, reason: 'disabled', detail: 'source is disabled' };
   const now = new Date();
-  const v = await adapterFor(provider).verify(
+  return adapterFor(provider).verify(
     { rawBody, headers },
     {
       secrets: secretsOf(d, source, now),
@@ -90,42 +76,96 @@ export async function receiveWebhook(d: IngestionDeps, provider: Provider, sourc
       certificates: d.certificates,
     },
   );
+}
+
+// Columns of a stored delivery, in the order of the statement's parameters after the job array ($1).
+const COLUMNS = ['id', 'tenant_id', 'source_id', 'provider', 'topic', 'event_key', 'provider_event_id', 'resource_id', 'headers', 'content_type', 'body_ciphertext', 'body_encoding', 'body_bytes', 'status', 'status_reason'] as const;
+const CASTS: Partial<Record<(typeof COLUMNS)[number], string>> = { id: 'uuid', source_id: 'uuid', headers: 'jsonb', body_bytes: 'int4' };
+
+const statements = new WeakMap<IngestionDeps, Promise<string>>();
+
+/**
+ * One statement stores a delivery and queues its normalization: the raw row and pg-boss's job
+ * are written together or not at all, with no explicit transaction. The tenant comes from
+ * `set_config` in the row's own source, so row-level security checks the row under its tenant;
+ * the setting is transaction-local and ends with the statement.
+ */
+function storeStatement(d: IngestionDeps): Promise<string> {
+  let s = statements.get(d);
+  if (!s) {
+    s = gatedJobInsert(d.boss, normalizeQueue as never, 'stored').then((job) => {
+      const params = COLUMNS.map((c, i) => (c === 'tenant_id' ? 'cfg.tenant_id' : `$${i + 2}${CASTS[c] ? `::${CASTS[c]}` : ''}`));
+      return `with stored as (
+          insert into raw_events (${COLUMNS.join(', ')})
+          select ${params.join(', ')}
+          from (select set_config('app.tenant_id', $3::text, true)::uuid as tenant_id) cfg
+          on conflict (tenant_id, source_id, event_key) do nothing
+          returning id
+        ), job as (${job})
+        select id from stored`;
+    });
+    // A failure (the queue not installed yet) is not remembered: the next delivery tries again.
+    s.catch(() => statements.delete(d));
+    statements.set(d, s);
+  }
+  return s;
+}
+
+async function store(d: IngestionDeps, tenantId: string, sourceId: string, provider: Provider, v: Accepted, rawBody: Buffer, headers: IncomingHttpHeaders): Promise<WebhookReceipt> {
+  const id = randomUUID();
+  const ping = v.kind === 'ping';
+  const body = encodeBody(rawBody);
+  const row: Record<(typeof COLUMNS)[number], unknown> = {
+    id,
+    tenant_id: tenantId,
+    source_id: sourceId,
+    provider,
+    topic: ping ? 'ping' : v.topic,
+    event_key: v.eventKey,
+    provider_event_id: ping ? null : v.providerEventId,
+    resource_id: ping ? null : v.resourceId,
+    headers: JSON.stringify(v.headers),
+    content_type: typeof headers['content-type'] === 'string' ? headers['content-type'].slice(0, 200) : null,
+    body_ciphertext: d.cipher.encrypt(body.text, bodyCtx(tenantId)),
+    body_encoding: body.encoding,
+    body_bytes: rawBody.length,
+    status: ping ? 'ignored' : 'pending',
+    status_reason: ping ? 'WooCommerce webhook creation ping' : null,
+  };
+  const jobs = ping ? null : jobsJson(normalizeQueue, { tenantId, rawEventId: id });
+  const rows = await preparedQuery(d.db, 'ingestion_store_delivery', await storeStatement(d), [jobs, ...COLUMNS.map((c) => row[c])]);
+  if (rows.length === 1) return { status: ping ? 'ping' : 'accepted', raw_event_id: id };
+  // Rare: another copy was stored first. Its id, read in the tenant's scope.
+  const existing = await withTenant(d.db, tenantId, (trx) =>
+    trx.selectFrom('raw_events').select('id').where('source_id', '=', sourceId).where('event_key', '=', v.eventKey).executeTakeFirstOrThrow(),
+  );
+  return { status: 'duplicate', raw_event_id: existing.id };
+}
+
+/**
+ * Verifies a delivery over its exact bytes, then stores it raw and queues its normalization in one
+ * statement, before the answer: what is acknowledged is durable. A second copy of an event
+ * (even one arriving at the same moment: the unique key serializes them) answers `duplicate`.
+ */
+export async function receiveWebhook(d: IngestionDeps, provider: Provider, sourceId: string, rawBody: Buffer, headers: IncomingHttpHeaders): Promise<WebhookReceipt> {
+  const load = () => findSource(d, sourceId);
+  let found = await d.sourceCache.get(sourceId, load);
+  if (!found.value || found.value.provider !== provider) throw notFound('source');
+  await limit(d, provider, sourceId);
+  let v = await check(d, provider, found.value, rawBody, headers);
+  if (!v.ok && found.cached) {
+    // The cached source may be older than a rotation or a re-enable elsewhere: judge by a fresh read.
+    d.sourceCache.forget(sourceId);
+    found = await d.sourceCache.get(sourceId, load);
+    if (!found.value || found.value.provider !== provider) throw notFound('source');
+    v = await check(d, provider, found.value, rawBody, headers);
+  }
   if (!v.ok) {
     // Signed, but not a payload at all: the sender's bug, not a forgery.
     if (v.reason === 'malformed' && !parses(rawBody)) throw new AppError(400, 'malformed-json', 'The request body is not valid JSON.');
     throw refuse(d, provider, sourceId, v.reason, v.detail);
   }
-  const tenantId = source.tenant_id;
-  const body = encodeBody(rawBody);
-  const receipt = await withTenant(d.db, tenantId, async (trx): Promise<WebhookReceipt> => {
-    const inserted = await trx
-      .insertInto('raw_events')
-      .values({
-        tenant_id: tenantId,
-        source_id: sourceId,
-        provider,
-        topic: v.kind === 'ping' ? 'ping' : v.topic,
-        event_key: v.eventKey,
-        provider_event_id: v.kind === 'ping' ? null : v.providerEventId,
-        resource_id: v.kind === 'ping' ? null : v.resourceId,
-        headers: JSON.stringify(v.headers),
-        content_type: typeof headers['content-type'] === 'string' ? headers['content-type'].slice(0, 200) : null,
-        body_ciphertext: d.cipher.encrypt(body.text, bodyCtx(tenantId)),
-        body_encoding: body.encoding,
-        body_bytes: rawBody.length,
-        ...(v.kind === 'ping' ? { status: 'ignored' as const, status_reason: 'WooCommerce webhook creation ping' } : {}),
-      })
-      .onConflict((oc) => oc.columns(['tenant_id', 'source_id', 'event_key']).doNothing())
-      .returning('id')
-      .executeTakeFirst();
-    if (!inserted) {
-      const existing = await trx.selectFrom('raw_events').select('id').where('source_id', '=', sourceId).where('event_key', '=', v.eventKey).executeTakeFirstOrThrow();
-      return { status: 'duplicate', raw_event_id: existing.id };
-    }
-    if (v.kind === 'ping') return { status: 'ping', raw_event_id: inserted.id };
-    await enqueue(d.boss, trx, normalizeQueue, { tenantId, rawEventId: inserted.id });
-    return { status: 'accepted', raw_event_id: inserted.id };
-  });
+  const receipt = await store(d, found.value.tenant_id, sourceId, provider, v, rawBody, headers);
   d.metrics.webhookDeliveries.inc({ provider, outcome: receipt.status });
   return receipt;
 }

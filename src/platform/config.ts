@@ -42,6 +42,8 @@ export interface IngestionConfig {
   webhooksPerSourcePerMinute: number;
   wooWebhooksPerSourcePerMinute: number;
   normalizeRetryLimit: number;
+  /** How long a webhook source read stays in memory; a change elsewhere is seen within it (0: every delivery reads). */
+  webhookSourceCacheSeconds: number;
 }
 
 export interface AuthConfig {
@@ -191,6 +193,7 @@ function ingestionConfig(env: Env): IngestionConfig {
     wooWebhooksPerSourcePerMinute: int(env, 'RATE_LIMIT_WOO_WEBHOOKS_PER_SOURCE_PER_MINUTE', 60_000, 1, 10_000_000),
     // At most 9: the queue itself retries 10 times, and the dead letter is written on the last attempt it makes.
     normalizeRetryLimit: int(env, 'NORMALIZE_RETRY_LIMIT', 5, 0, 9),
+    webhookSourceCacheSeconds: int(env, 'WEBHOOK_SOURCE_CACHE_SECONDS', 5, 0, 300),
   };
 }
 

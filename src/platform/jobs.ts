@@ -1,4 +1,5 @@
 import { PgBoss, fromKysely, type Job } from 'pg-boss';
+import { insertJobs } from 'pg-boss/dist/plans.js';
 import { sql } from 'kysely';
 import { APP_ROLE, type Db, type Trx } from './db.ts';
 import { withTenant } from './tenancy.ts';
@@ -125,6 +126,32 @@ export async function enqueue<P extends TenantPayload>(
   options: { singletonKey?: string; startAfter?: number } = {},
 ): Promise<string | null> {
   return boss.send(queue.name, payload as object, { ...options, db: fromKysely(trx) });
+}
+
+// pg-boss's job insert reads its jobs from this parameter (a JSON array as text).
+const JOBS_PARAM = '$1::text::json';
+
+/**
+ * pg-boss's own job insert for `queue`, to run as one CTE of a caller's statement, inserting its
+ * job only when the CTE `gate` returned a row. It saves the hot webhook path a round trip and a
+ * transaction: the statement that stores a delivery queues its job, atomically, or neither.
+ * Its `$1` is the job array as JSON text (see `jobsJson`); the caller's own parameters follow.
+ */
+export async function gatedJobInsert(boss: PgBoss, queue: QueueDef<never>, gate: string): Promise<string> {
+  const q = (await boss.getQueue(queue.name)) as { table?: string; notify?: boolean } | null;
+  if (!q?.table) throw new Error(`queue ${queue.name} is not installed`);
+  // Queues here are polled, not notified: pg-boss's notify form is itself a CTE, which cannot nest.
+  if (q.notify) throw new Error(`queue ${queue.name} notifies; gatedJobInsert supports polled queues only`);
+  const text = insertJobs(JOB_SCHEMA, { table: q.table, name: queue.name, returnId: true, notify: false });
+  // A pinned pg-boss reads the jobs once; another version's plan would fail here, not silently.
+  if (text.split(JOBS_PARAM).length !== 2) throw new Error('pg-boss job insert no longer reads its jobs from $1; gatedJobInsert needs updating');
+  // No row from the gate: the JSON is null and json_to_recordset yields no job.
+  return text.replace(JOBS_PARAM, `(select $1::text from ${gate} limit 1)::json`);
+}
+
+/** The `$1` of a gated job insert: one job with `payload`, every option left to the queue's policy. */
+export function jobsJson<P extends TenantPayload>(_queue: QueueDef<P>, payload: P): string {
+  return JSON.stringify([{ data: payload }]);
 }
 
 /** Starts a worker per queue; each job runs in its tenant's transaction after its payload is checked. */

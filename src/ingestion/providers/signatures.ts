@@ -47,15 +47,19 @@ export function sha256Hex(data: Buffer): string {
   return createHash('sha256').update(data).digest('hex');
 }
 
+// 16 digits or more may exceed 2^53; bodies without such a run parse natively (a reviver is several times slower).
+const LONG_DIGITS = /\d{16}/;
+
 /** Parses a JSON object body (integers beyond 2^53 kept exact as bigint); null when it is not one. */
 export function parseJsonObject(raw: Buffer): JsonObject | null {
   try {
+    const text = raw.toString('utf8');
     // Ids such as Shopify's can exceed a double's precision, so those integers are rebuilt from their source text.
-    const value: unknown = JSON.parse(raw.toString('utf8'), (_key: string, v: unknown, context?: { source?: string }) =>
-      typeof v === 'number' && !Number.isSafeInteger(v) && context?.source && /^-?\d+$/.test(context.source)
-        ? BigInt(context.source)
-        : v,
-    );
+    const value: unknown = !LONG_DIGITS.test(text)
+      ? JSON.parse(text)
+      : JSON.parse(text, (_key: string, v: unknown, context?: { source?: string }) =>
+          typeof v === 'number' && !Number.isSafeInteger(v) && context?.source && /^-?\d+$/.test(context.source) ? BigInt(context.source) : v,
+        );
     return isObject(value) ? value : null;
   } catch {
     return null;
