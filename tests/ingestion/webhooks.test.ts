@@ -187,6 +187,8 @@ describe('ingestion: webhooks', function () {
     const raw = await h.owner.selectFrom('raw_events').selectAll().where('source_id', '=', src.id).execute();
     assert.equal(raw.length, 1);
     assert.equal(raw[0]?.status, 'ignored');
+    const jobs = await h.owner.selectFrom('pgboss.job' as never).select(({ fn }) => fn.countAll<number>().as('n')).where('data' as never, '@>', JSON.stringify({ rawEventId: raw[0]?.id }) as never).executeTakeFirstOrThrow();
+    assert.equal(Number(jobs.n), 0, 'a ping queues no normalization');
     const unsigned = Buffer.from('{"id": 5}');
     assert.equal((await deliver(h, src.path, unsigned, { 'content-type': 'application/json' })).status, 401);
   });
