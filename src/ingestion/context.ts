@@ -24,13 +24,13 @@ export interface IngestionDeps {
   sourceCache: SourceCache<WebhookSource>;
 }
 
-/** What a webhook delivery needs of its source, read across tenants by the source's id. */
+/** What a webhook delivery needs of its source, read across tenants by the source's id, secrets decrypted. */
 export interface WebhookSource {
   tenant_id: string;
   provider: Provider;
   status: 'active' | 'disabled';
-  secret_ciphertext: string | null;
-  previous_secret_ciphertext: string | null;
+  secret: string | null;
+  previous_secret: string | null;
   previous_secret_expires_at: Date | null;
   settings: SourceSettings;
 }

@@ -6,6 +6,7 @@ import { AppError, notFound, tooManyRequests } from '../platform/errors.ts';
 import { gatedJobInsert, jobsJson } from '../platform/jobs.ts';
 import { withTenant } from '../platform/tenancy.ts';
 import { bodyCtx, encodeBody, secretCtx, type IngestionDeps, type WebhookSource } from './context.ts';
+import type { SourceSettings } from './tables.ts';
 import { normalizeQueue } from './jobs.ts';
 import { adapterFor } from './providers/index.ts';
 import type { Provider, RefusalReason, Verification } from './providers/types.ts';
@@ -17,10 +18,32 @@ export interface WebhookReceipt {
   raw_event_id: string;
 }
 
+/** A row of ingestion_webhook_source(uuid). */
+interface StoredSource {
+  tenant_id: string;
+  provider: Provider;
+  status: 'active' | 'disabled';
+  secret_ciphertext: string | null;
+  previous_secret_ciphertext: string | null;
+  previous_secret_expires_at: Date | null;
+  settings: SourceSettings;
+}
+
 // A webhook names its source, not its tenant: the one owner-defined lookup that reads across tenants.
+// Secrets are decrypted once per read, not per delivery: a cached source keeps them for its short life.
 async function findSource(d: IngestionDeps, id: string): Promise<WebhookSource | undefined> {
-  const r = await sql<WebhookSource>`select * from ingestion_webhook_source(${id}::uuid)`.execute(d.db);
-  return r.rows[0];
+  const r = await sql<StoredSource>`select * from ingestion_webhook_source(${id}::uuid)`.execute(d.db);
+  const s = r.rows[0];
+  if (!s) return undefined;
+  return {
+    tenant_id: s.tenant_id,
+    provider: s.provider,
+    status: s.status,
+    settings: s.settings,
+    secret: s.secret_ciphertext === null ? null : d.cipher.decrypt(s.secret_ciphertext, secretCtx(s.tenant_id, 'secret')),
+    previous_secret: s.previous_secret_ciphertext === null ? null : d.cipher.decrypt(s.previous_secret_ciphertext, secretCtx(s.tenant_id, 'previous_secret')),
+    previous_secret_expires_at: s.previous_secret_expires_at,
+  };
 }
 
 function parses(raw: Buffer): boolean {
@@ -32,12 +55,10 @@ function parses(raw: Buffer): boolean {
   }
 }
 
-function secretsOf(d: IngestionDeps, s: WebhookSource, now: Date): string[] {
+function secretsOf(s: WebhookSource, now: Date): string[] {
   const out: string[] = [];
-  if (s.secret_ciphertext) out.push(d.cipher.decrypt(s.secret_ciphertext, secretCtx(s.tenant_id, 'secret')));
-  if (s.previous_secret_ciphertext && s.previous_secret_expires_at && s.previous_secret_expires_at > now) {
-    out.push(d.cipher.decrypt(s.previous_secret_ciphertext, secretCtx(s.tenant_id, 'previous_secret')));
-  }
+  if (s.secret !== null) out.push(s.secret);
+  if (s.previous_secret !== null && s.previous_secret_expires_at && s.previous_secret_expires_at > now) out.push(s.previous_secret);
   return out;
 }
 
@@ -69,7 +90,7 @@ async function check(d: IngestionDeps, provider: Provider, source: WebhookSource
   return adapterFor(provider).verify(
     { rawBody, headers },
     {
-      secrets: secretsOf(d, source, now),
+      secrets: secretsOf(source, now),
       settings: source.settings.webhook_id ? { webhookId: source.settings.webhook_id } : {},
       now,
       stripeToleranceSeconds: d.config.ingestion.stripeToleranceSeconds,

@@ -60,6 +60,20 @@ function wrapLimiter(impl: RateLimiterAbstract, points: number, durationSeconds:
   };
 }
 
+/** One limiter per name, points and duration, made on first use and handed back after. */
+function limiterCache(make: (name: string, points: number, durationSeconds: number) => RateLimiterAbstract): Stores['limiter'] {
+  const limiters = new Map<string, RateLimiter>();
+  return (name, points, durationSeconds) => {
+    const id = `${name}\0${points}\0${durationSeconds}`;
+    let l = limiters.get(id);
+    if (!l) {
+      l = wrapLimiter(make(name, points, durationSeconds), points, durationSeconds);
+      limiters.set(id, l);
+    }
+    return l;
+  };
+}
+
 class MemoryCache implements Cache {
   private readonly entries = new Map<string, { value: string; expires: number }>();
   get(key: string): Promise<string | null> {
@@ -93,18 +107,9 @@ export function createStores(redisUrl: string | null, log: Logger, keyPrefix = '
     log.warn('REDIS_URL is not set: rate limits, caches and token revocation are held in this process and hold for one instance only');
     // A memory limiter keeps its counts in its own instance: callers that ask for a limiter per
     // request (login) must get the same one back each time, or nothing is ever counted twice.
-    const limiters = new Map<string, RateLimiter>();
     return {
       shared: false,
-      limiter: (name, points, durationSeconds) => {
-        const id = `${name}\0${points}\0${durationSeconds}`;
-        let l = limiters.get(id);
-        if (!l) {
-          l = wrapLimiter(new RateLimiterMemory({ keyPrefix: `${keyPrefix}${name}`, points, duration: durationSeconds }), points, durationSeconds);
-          limiters.set(id, l);
-        }
-        return l;
-      },
+      limiter: limiterCache((name, points, duration) => new RateLimiterMemory({ keyPrefix: `${keyPrefix}${name}`, points, duration })),
       cache: new MemoryCache(),
       ping: () => Promise.resolve(),
       close: () => Promise.resolve(),
@@ -114,12 +119,8 @@ export function createStores(redisUrl: string | null, log: Logger, keyPrefix = '
   redis.on('error', (err: Error) => log.warn({ err: err.message }, 'redis error'));
   return {
     shared: true,
-    limiter: (name, points, durationSeconds) =>
-      wrapLimiter(
-        new RateLimiterRedis({ storeClient: redis, keyPrefix: `${keyPrefix}${name}`, points, duration: durationSeconds }),
-        points,
-        durationSeconds,
-      ),
+    // Built once per name and limit: a Redis limiter defines its Lua script (and hashes it) when constructed.
+    limiter: limiterCache((name, points, duration) => new RateLimiterRedis({ storeClient: redis, keyPrefix: `${keyPrefix}${name}`, points, duration })),
     cache: {
       get: (key) => redis.get(keyPrefix + key),
       set: async (key, value, ttlSeconds) => {
