@@ -6,7 +6,7 @@
 import { parseArgs } from 'node:util';
 import { runWithPlatform } from './lib/operator.ts';
 import { sql } from 'kysely';
-import { rebuildRollups } from '../src/commerce/index.ts';
+import { invalidateTenantAnswers, rebuildRollups } from '../src/commerce/index.ts';
 import '../src/commerce/tables.ts';
 import { createDb, type Db } from '../src/platform/db.ts';
 import { withTenant } from '../src/platform/tenancy.ts';
@@ -81,6 +81,8 @@ await runWithPlatform(async (platform) => {
   for (const t of tenants) {
     const started = performance.now();
     const rows = await rebuildTenant(platform.db, t, storeRefs);
+    // Answers cached from the old rollups (wrong ones, if that is why they were rebuilt) go too.
+    await invalidateTenantAnswers(platform.stores, t.id);
     const ms = Math.round(performance.now() - started);
     const scope = storeRefs.length > 0 ? ` (stores ${storeRefs.join(', ')})` : '';
     process.stdout.write(`${t.slug}${scope}: ${rows.hourly} hourly and ${rows.daily} daily rollup rows, rebuilt in ${ms} ms\n`);

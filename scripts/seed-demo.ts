@@ -12,6 +12,7 @@
 import { parseArgs } from 'node:util';
 import { runWithPlatform } from './lib/operator.ts';
 import { sql } from 'kysely';
+import { invalidateTenantAnswers } from '../src/commerce/index.ts';
 import { findTenantIdBySlug } from '../src/identity/queries.ts';
 import { parseDay } from '../src/ingestion/imports/calendar.ts';
 import { createDb } from '../src/platform/db.ts';
@@ -101,6 +102,8 @@ async function seed(platform: RunningPlatform, tenant: string, opts: SeedOptions
       lastShown = p.elapsedMs;
       progress(p);
     });
+    // A running server may hold KPI answers of this tenant computed before the seed.
+    await invalidateTenantAnswers(platform.stores, tenantId);
     process.stdout.write(summary(tenant, tenantId, opts, s));
   } finally {
     await owner.destroy();

@@ -31,6 +31,15 @@ export async function invalidate(stores: Stores, tenantId: string, touches: read
   await Promise.all([...months].map((m) => stores.cache.set(versionKey(tenantId, m), randomUUID(), VERSION_TTL_SECONDS)));
 }
 
+// Every answer of a tenant also reads this version: operator scripts that rewrite rows wholesale
+// (a rebuild, a re-seed) bump it instead of working out which months they touched.
+const ALL_MONTHS = 'all';
+
+/** Marks every answer of the tenant changed (after a bulk rewrite by an operator script). */
+export async function invalidateAll(stores: Stores, tenantId: string): Promise<void> {
+  await stores.cache.set(versionKey(tenantId, ALL_MONTHS), randomUUID(), VERSION_TTL_SECONDS);
+}
+
 /** An answer and its validator. */
 export interface Cached<T> {
   body: T;
@@ -43,7 +52,7 @@ export interface Cached<T> {
  * versions of the months it reads.
  */
 export async function cached<T>(stores: Stores, tenantId: string, query: unknown, ranges: readonly [number, number][], compute: () => Promise<T>): Promise<Cached<T>> {
-  const months = [...new Set(ranges.flatMap(([a, b]) => monthsOf(a, b)))].sort();
+  const months = [...[...new Set(ranges.flatMap(([a, b]) => monthsOf(a, b)))].sort(), ALL_MONTHS];
   const versions = await Promise.all(months.map(async (m) => (await stores.cache.get(versionKey(tenantId, m))) ?? '0'));
   const key = `commerce:answer:${tenantId}:${createHash('sha256').update(JSON.stringify([query, months, versions])).digest('base64url')}`;
   const hit = await stores.cache.get(key);

@@ -1,6 +1,6 @@
 import type { Stores } from '../platform/redis.ts';
 import { invalidate } from './cache.ts';
-export { monthTouches } from './cache.ts';
+export { invalidateAll as invalidateTenantAnswers, monthTouches } from './cache.ts';
 import type { Touch } from './rollups.ts';
 import type { Domain } from '../platform/domain.ts';
 import { commerceRoutes } from './routes.ts';

@@ -5,8 +5,9 @@ import { sql } from 'kysely';
 import type { CommerceChange } from '../../src/commerce/model.ts';
 import { applyChanges, resolveStores } from '../../src/commerce/write.ts';
 import { withTenant } from '../../src/platform/tenancy.ts';
-import { harness, type Harness } from '../helpers/harness.ts';
-import { signUpTenant, type SignedUpTenant } from '../helpers/identity.ts';
+import { harness, redisPrefix, type Harness } from '../helpers/harness.ts';
+import { api, signUpTenant, type SignedUpTenant } from '../helpers/identity.ts';
+import type { components } from '../../generated/api.ts';
 
 // The operator command, run as a child process against the suite's database (DATABASE_URL is the
 // owner URL of the database scripts/test.ts made), the way an operator would run it.
@@ -17,7 +18,8 @@ const SCRIPT = path.resolve(import.meta.dirname, '../../scripts/rebuild-rollups.
 function rebuild(...args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
     // LOG_LEVEL=error: the platform's start-up warnings (development keys) would only be noise here.
-    const child = spawn(process.execPath, [SCRIPT, ...args], { env: { ...process.env, LOG_LEVEL: 'error' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    // The suite's Redis prefix: the script's cache invalidation must reach the test server's answers.
+    const child = spawn(process.execPath, [SCRIPT, ...args], { env: { ...process.env, LOG_LEVEL: 'error', REDIS_KEY_PREFIX: redisPrefix }, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -84,6 +86,17 @@ describe('scripts/rebuild-rollups.ts', function () {
     assert.ok(after.some((l) => l.startsWith(`day|${stores.get('y') ?? ''}|`) && l.includes('|99|')), 'store y was rebuilt too');
     assert.equal((await rebuild('--tenant', t.slug, '--store', 'x', '--store', 'y')).code, 0);
     assert.deepEqual(await rows(), before);
+  });
+
+  it('drops the tenant’s cached KPI answers, so a rebuild that corrects the rollups shows at once', async function () {
+    const march = '/kpis?from=2026-03-01T00%3A00%3A00Z&to=2026-04-01T00%3A00%3A00Z';
+    const gross = async () => (await api<components['schemas']['KpiReport']>(h, 'GET', march, { token: t.adminToken })).body.groups.map((g) => g.gross_revenue.value);
+    assert.deepEqual(await gross(), ['15.00']);
+    // A change the rollups never heard of (written past the write path): the cached answer stands.
+    await sql`update orders set total = 7.00 where tenant_id = ${t.tenantId} and external_id = 'o-1'`.execute(h.owner);
+    assert.deepEqual(await gross(), ['15.00']);
+    assert.equal((await rebuild('--tenant', t.slug)).code, 0);
+    assert.deepEqual(await gross(), ['17.00'], 'the answer is recomputed from the rebuilt rollups');
   });
 
   it('fails with a message for an unknown tenant or store, and for --store without --tenant', async function () {
