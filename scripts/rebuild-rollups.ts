@@ -4,11 +4,11 @@
  * optionally only for some of its stores (after a store's time zone changed, or to repair them).
  */
 import { parseArgs } from 'node:util';
-import { runWithPlatform } from './lib/operator.ts';
+import { listTenants, runWithPlatform, type TenantRef } from './lib/operator.ts';
 import { sql } from 'kysely';
 import { invalidateTenantAnswers, rebuildRollups } from '../src/commerce/index.ts';
 import '../src/commerce/tables.ts';
-import { createDb, type Db } from '../src/platform/db.ts';
+import type { Db } from '../src/platform/db.ts';
 import { withTenant } from '../src/platform/tenancy.ts';
 
 const USAGE = 'usage: rebuild-rollups [--tenant SLUG] [--store EXTERNAL_ID]...\n';
@@ -28,31 +28,6 @@ if (storeRefs.length > 0 && tenantSlug === undefined) {
   // Store external ids are unique per tenant only: the same one may name stores of several tenants.
   process.stderr.write(`--store needs --tenant\n${USAGE}`);
   process.exit(1);
-}
-
-/** A tenant as the owner lists it. */
-interface TenantRef {
-  id: string;
-  slug: string;
-}
-
-/**
- * The tenants to rebuild, listed through a short-lived owner connection: the app role sees no
- * tenant but the one its transaction is scoped to, so only the owner can list them all.
- */
-async function listTenants(ownerUrl: string, slug: string | undefined): Promise<TenantRef[]> {
-  const owner: Db = createDb(ownerUrl, 1, 'tideline-rebuild-rollups');
-  try {
-    // tenants is under forced row-level security: an owner that is neither superuser nor BYPASSRLS
-    // would list nothing, which must not read as "no tenants, nothing to do".
-    const role = await sql<{ bypass: boolean }>`select rolsuper or rolbypassrls as bypass from pg_roles where rolname = current_user`.execute(owner);
-    if (role.rows[0]?.bypass !== true) throw new Error('the DATABASE_URL role cannot read across tenants (it needs to be a superuser or have BYPASSRLS)');
-    const r = await sql<TenantRef>`select id::text, slug from tenants ${slug === undefined ? sql`` : sql`where slug = ${slug}`} order by slug`.execute(owner);
-    if (slug !== undefined && r.rows.length === 0) throw new Error(`no tenant ${slug}`);
-    return r.rows;
-  } finally {
-    await owner.destroy();
-  }
 }
 
 /** Rebuilds one tenant's rollups (some stores, or all) in one transaction; answers the rows there are afterwards in that scope. */

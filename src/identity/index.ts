@@ -2,8 +2,7 @@ import type { Domain } from '../platform/domain.ts';
 import type { Authenticator } from '../platform/http/auth.ts';
 import type { Platform } from '../platform/runtime.ts';
 import { createAuthenticator } from './authenticator.ts';
-import type { IdentityDeps } from './context.ts';
-import { identityQueues } from './jobs.ts';
+import { ACCOUNT_EMAIL, type IdentityDeps } from './context.ts';
 import { createPasswordHasher } from './passwords.ts';
 import { identityRoutes } from './routes.ts';
 import { seedDemo } from './seed.ts';
@@ -30,7 +29,9 @@ export function identityAuthenticator(p: Platform): Authenticator {
 export const identityDomain: Domain = {
   name: 'identity',
   routes: (p) => identityRoutes(identityDeps(p)),
-  queues: identityQueues,
+  queues: [],
+  // Account emails are bound to no tenant; row-level security shows a tenant its members' rows.
+  encrypted: [{ table: 'users', column: 'email_ciphertext', aadColumn: ACCOUNT_EMAIL.column, aadTenantId: ACCOUNT_EMAIL.tenantId, idColumn: 'id', tenantColumn: null }],
   start: async (p) => {
     if (p.demoSeed) await seedDemo(identityDeps(p));
   },

@@ -29,4 +29,9 @@ export const ingestionDomain: Domain = {
   name: 'ingestion',
   routes: (p) => ingestionRoutes(ingestionDeps(p)),
   queues: ingestionQueues,
+  encrypted: [
+    { table: 'sources', column: 'secret_ciphertext', aadColumn: 'secret', idColumn: 'id', tenantColumn: 'tenant_id' },
+    { table: 'sources', column: 'previous_secret_ciphertext', aadColumn: 'previous_secret', idColumn: 'id', tenantColumn: 'tenant_id' },
+    { table: 'raw_events', column: 'body_ciphertext', aadColumn: 'body', idColumn: 'id', tenantColumn: 'tenant_id' },
+  ],
 };

@@ -1,33 +1,15 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import path from 'node:path';
 import { sql } from 'kysely';
 import type { CommerceChange } from '../../src/commerce/model.ts';
 import { applyChanges, resolveStores } from '../../src/commerce/write.ts';
 import { withTenant } from '../../src/platform/tenancy.ts';
 import { harness, redisPrefix, type Harness } from '../helpers/harness.ts';
 import { api, signUpTenant, type SignedUpTenant } from '../helpers/identity.ts';
+import { runScript } from '../helpers/scripts.ts';
 import type { components } from '../../generated/api.ts';
 
-// The operator command, run as a child process against the suite's database (DATABASE_URL is the
-// owner URL of the database scripts/test.ts made), the way an operator would run it.
-
-const SCRIPT = path.resolve(import.meta.dirname, '../../scripts/rebuild-rollups.ts');
-
-/** Runs the script with these arguments; answers its exit code and output. */
-function rebuild(...args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    // LOG_LEVEL=error: the platform's start-up warnings (development keys) would only be noise here.
-    // The suite's Redis prefix: the script's cache invalidation must reach the test server's answers.
-    const child = spawn(process.execPath, [SCRIPT, ...args], { env: { ...process.env, LOG_LEVEL: 'error', REDIS_KEY_PREFIX: redisPrefix }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+// The suite's Redis prefix: the script's cache invalidation must reach the test server's answers.
+const rebuild = (...args: string[]) => runScript('rebuild-rollups', args, { REDIS_KEY_PREFIX: redisPrefix });
 
 const order = (externalId: string, storeExternalId: string | null, placedAt: string): CommerceChange => ({
   kind: 'order',

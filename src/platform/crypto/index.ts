@@ -11,4 +11,4 @@ export {
   parseKeyRing,
   type KeyRing,
 } from './keys.ts';
-export { reencryptBatch, type EncryptedColumn } from './reencrypt.ts';
+export { reencryptBatch, reencryptTenant, type EncryptedColumn, type ReencryptReport } from './reencrypt.ts';
