@@ -172,7 +172,6 @@ export async function receiveWebhook(d: IngestionDeps, provider: Provider, sourc
   const load = () => findSource(d, sourceId);
   let found = await d.sourceCache.get(sourceId, load);
   if (!found.value || found.value.provider !== provider) throw notFound('source');
-  await limit(d, provider, sourceId);
   let v = await check(d, provider, found.value, rawBody, headers);
   if (!v.ok && found.cached) {
     // The cached source may be older than a rotation or a re-enable elsewhere: judge by a fresh read.
@@ -186,6 +185,9 @@ export async function receiveWebhook(d: IngestionDeps, provider: Provider, sourc
     if (v.reason === 'malformed' && !parses(rawBody)) throw new AppError(400, 'malformed-json', 'The request body is not valid JSON.');
     throw refuse(d, provider, sourceId, v.reason, v.detail);
   }
+  // Only verified deliveries count: forged ones cannot use up a source's budget and get the
+  // provider's real deliveries refused (WooCommerce never sends those again).
+  await limit(d, provider, sourceId);
   const receipt = await store(d, found.value.tenant_id, sourceId, provider, v, rawBody, headers);
   d.metrics.webhookDeliveries.inc({ provider, outcome: receipt.status });
   return receipt;

@@ -335,4 +335,12 @@ describe('ingestion: webhook rate limits', function () {
     assert.equal((await send(b)).status, 202);
     await eventually(async () => ((await rawCount(h, a.id)) === 3 ? true : undefined));
   });
+
+  it('counts only verified deliveries: forged ones never use up the source’s budget', async function () {
+    const t = await signUpTenant(h);
+    const src = await createSourceAs(h, t.adminToken, 'shopify');
+    const body = Buffer.from(JSON.stringify({ id: 1 }));
+    for (let i = 0; i < 6; i++) assert.equal((await deliver(h, src.path, body, shopifyHeaders(body, 'forged-secret', { topic: 'themes/publish' }))).status, 401);
+    assert.equal((await deliver(h, src.path, body, shopifyHeaders(body, src.secret, { topic: 'themes/publish' }))).status, 202);
+  });
 });
