@@ -42,34 +42,33 @@ const of = <T extends Event['type']>(events: readonly Event[], t: T) => events.f
  * One INSERT … SELECT FROM unnest(arrays) per kind: a column array per field, so the statement has
  * a handful of parameters whatever the batch size (a VALUES list would bind one per field per row).
  */
-async function insertColumns(trx: Trx, table: string, columns: Record<string, { type: string; values: unknown[] }>): Promise<number> {
+async function insertColumns(trx: Trx, tenantId: string, table: string, columns: Record<string, { type: string; values: unknown[] }>): Promise<number> {
   const names = Object.keys(columns);
   const first = columns[names[0] as string];
   if (!first || first.values.length === 0) return 0;
   const arrays = names.map((n) => sql`${(columns[n] as { values: unknown[] }).values}::${sql.raw((columns[n] as { type: string }).type)}[]`);
-  const r = await sql<{ n: number }>`with ins as (
-      insert into ${sql.table(table)} (tenant_id, ${sql.join(names.map((n) => sql.ref(n)))})
-      select current_setting('app.tenant_id')::uuid, * from unnest(${sql.join(arrays)})
-      on conflict (tenant_id, event_id) do nothing returning 1)
-    select count(*)::int as n from ins`.execute(trx);
-  return r.rows[0]?.n ?? 0;
+  // The affected-row count is what was written (a duplicate id inserts nothing): no RETURNING needed.
+  const r = await sql`insert into ${sql.table(table)} (tenant_id, ${sql.join(names.map((n) => sql.ref(n)))})
+      select ${tenantId}::uuid, * from unnest(${sql.join(arrays)})
+      on conflict (tenant_id, event_id) do nothing`.execute(trx);
+  return Number(r.numAffectedRows ?? 0n);
 }
 
-async function writeBatch(trx: Trx, events: readonly Event[]) {
+async function writeBatch(trx: Trx, tenantId: string, events: readonly Event[]) {
   const id = (e: { id?: string }) => e.id ?? randomUUID();
   const col = <E>(list: readonly E[], type: string, f: (e: E) => unknown) => ({ type, values: list.map(f) });
   const tp = of(events, 'touchpoint');
   const cv = of(events, 'conversion');
   const mp = of(events, 'metric');
-  const touchpoint = await insertColumns(trx, 'touchpoints', {
+  const touchpoint = await insertColumns(trx, tenantId, 'touchpoints', {
     event_id: col(tp, 'text', id), channel: col(tp, 'text', (e) => e.channel), campaign: col(tp, 'text', (e) => e.campaign ?? null),
     anonymous_id: col(tp, 'text', (e) => e.anonymous_id ?? null), customer_ref: col(tp, 'text', (e) => e.customer_ref ?? null), occurred_at: col(tp, 'timestamptz', (e) => e.occurred_at),
   });
-  const conversion = await insertColumns(trx, 'conversions', {
+  const conversion = await insertColumns(trx, tenantId, 'conversions', {
     event_id: col(cv, 'text', id), order_ref: col(cv, 'text', (e) => e.order_ref ?? null), value: col(cv, 'numeric', (e) => e.value ?? null), currency: col(cv, 'text', (e) => e.currency ?? null),
     anonymous_id: col(cv, 'text', (e) => e.anonymous_id ?? null), customer_ref: col(cv, 'text', (e) => e.customer_ref ?? null), occurred_at: col(cv, 'timestamptz', (e) => e.occurred_at),
   });
-  const metric = await insertColumns(trx, 'metric_points', {
+  const metric = await insertColumns(trx, tenantId, 'metric_points', {
     event_id: col(mp, 'text', id), series_key: col(mp, 'text', (e) => e.series_key), occurred_at: col(mp, 'timestamptz', (e) => e.occurred_at), value: col(mp, 'float8', (e) => e.value),
   });
   return { touchpoint, conversion, metric };
@@ -84,7 +83,7 @@ export async function ingestEvents(d: IngestionDeps, tenantId: string, events: r
   const { errors, orders } = check(events);
   if (errors.length > 0) throw badRequest('The batch was not written: some events are invalid.', errors);
   const written = await withTenant(d.db, tenantId, async (trx) => {
-    const counts = await writeBatch(trx, events);
+    const counts = await writeBatch(trx, tenantId, events);
     const order = (await writeOrders(trx, { tenantId, sourceId: null, storeId: null, cipher: d.cipher, invalidate: cacheInvalidator(d.stores, tenantId) }, orders)).length;
     return { ...counts, order };
   });
