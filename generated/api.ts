@@ -2370,22 +2370,22 @@ export interface components {
          */
         StoreId: string;
         /**
-         * @description Only what happened at or after this instant.
+         * @description Only what happened at or after this instant. Colons may be sent as they are; a `+` in an offset must be sent as `%2B` (a bare `+` reads as a space).
          * @example 2026-03-01T00:00:00.000Z
          */
         From: string;
         /**
-         * @description Only what happened before this instant.
+         * @description Only what happened before this instant. Colons may be sent as they are; a `+` in an offset must be sent as `%2B` (a bare `+` reads as a space).
          * @example 2026-04-01T00:00:00.000Z
          */
         To: string;
         /**
-         * @description The start of the period (inclusive).
+         * @description The start of the period (inclusive). Colons may be sent as they are; a `+` in an offset must be sent as `%2B` (a bare `+` reads as a space).
          * @example 2026-03-01T00:00:00.000Z
          */
         RangeFrom: string;
         /**
-         * @description The end of the period (exclusive).
+         * @description The end of the period (exclusive). Colons may be sent as they are; a `+` in an offset must be sent as `%2B` (a bare `+` reads as a space).
          * @example 2026-04-01T00:00:00.000Z
          */
         RangeTo: string;
@@ -3293,12 +3293,12 @@ export interface operations {
                  */
                 action?: string;
                 /**
-                 * @description Only events that occurred at or after this instant (inclusive).
+                 * @description Only events that occurred at or after this instant (inclusive). Colons may be sent as they are; a `+` in an offset must be sent as `%2B` (a bare `+` reads as a space).
                  * @example 2026-01-01T00:00:00.000Z
                  */
                 from?: string;
                 /**
-                 * @description Only events that occurred before this instant (exclusive).
+                 * @description Only events that occurred before this instant (exclusive). Colons may be sent as they are; a `+` in an offset must be sent as `%2B` (a bare `+` reads as a space).
                  * @example 2026-02-01T00:00:00.000Z
                  */
                 to?: string;
@@ -3697,12 +3697,12 @@ export interface operations {
                  */
                 status?: components["schemas"]["RawEventStatus"];
                 /**
-                 * @description Only events received at or after this instant.
+                 * @description Only events received at or after this instant. Colons may be sent as they are; a `+` in an offset must be sent as `%2B` (a bare `+` reads as a space).
                  * @example 2026-01-01T00:00:00.000Z
                  */
                 received_from?: string;
                 /**
-                 * @description Only events received before this instant.
+                 * @description Only events received before this instant. Colons may be sent as they are; a `+` in an offset must be sent as `%2B` (a bare `+` reads as a space).
                  * @example 2026-02-01T00:00:00.000Z
                  */
                 received_to?: string;
@@ -4677,12 +4677,12 @@ export interface operations {
                  */
                 currency?: string;
                 /**
-                 * @description Only what happened at or after this instant.
+                 * @description Only what happened at or after this instant. Colons may be sent as they are; a `+` in an offset must be sent as `%2B` (a bare `+` reads as a space).
                  * @example 2026-03-01T00:00:00.000Z
                  */
                 from?: components["parameters"]["From"];
                 /**
-                 * @description Only what happened before this instant.
+                 * @description Only what happened before this instant. Colons may be sent as they are; a `+` in an offset must be sent as `%2B` (a bare `+` reads as a space).
                  * @example 2026-04-01T00:00:00.000Z
                  */
                 to?: components["parameters"]["To"];
@@ -4974,12 +4974,12 @@ export interface operations {
         parameters: {
             query: {
                 /**
-                 * @description The start of the period (inclusive).
+                 * @description The start of the period (inclusive). Colons may be sent as they are; a `+` in an offset must be sent as `%2B` (a bare `+` reads as a space).
                  * @example 2026-03-01T00:00:00.000Z
                  */
                 from: components["parameters"]["RangeFrom"];
                 /**
-                 * @description The end of the period (exclusive).
+                 * @description The end of the period (exclusive). Colons may be sent as they are; a `+` in an offset must be sent as `%2B` (a bare `+` reads as a space).
                  * @example 2026-04-01T00:00:00.000Z
                  */
                 to: components["parameters"]["RangeTo"];
@@ -5168,12 +5168,12 @@ export interface operations {
                  */
                 bucket: "hour" | "day" | "week" | "month";
                 /**
-                 * @description The start of the period (inclusive).
+                 * @description The start of the period (inclusive). Colons may be sent as they are; a `+` in an offset must be sent as `%2B` (a bare `+` reads as a space).
                  * @example 2026-03-01T00:00:00.000Z
                  */
                 from: components["parameters"]["RangeFrom"];
                 /**
-                 * @description The end of the period (exclusive).
+                 * @description The end of the period (exclusive). Colons may be sent as they are; a `+` in an offset must be sent as `%2B` (a bare `+` reads as a space).
                  * @example 2026-04-01T00:00:00.000Z
                  */
                 to: components["parameters"]["RangeTo"];

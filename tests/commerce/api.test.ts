@@ -116,6 +116,21 @@ describe('commerce: stores, orders, KPIs and series', function () {
     assert.deepEqual(months.body.series[0]?.points.map((p) => p.value), [1, 3]);
   });
 
+  it('takes instants with colons as typed in a shell, an offset with %2B, and names the field when a bare + became a space', async function () {
+    const encoded = await api<Schemas['KpiReport']>(h, 'GET', '/kpis?from=2026-03-01T00%3A00%3A00Z&to=2026-03-08T00%3A00%3A00Z', { token: t.adminToken });
+    const literal = await api<Schemas['KpiReport']>(h, 'GET', '/kpis?from=2026-03-01T00:00:00Z&to=2026-03-08T00:00:00Z', { token: t.adminToken });
+    expectStatus(literal, 200);
+    assert.deepEqual(literal.body, encoded.body);
+    const offset = await api<Schemas['KpiReport']>(h, 'GET', '/kpis?from=2026-03-01T01:00:00%2B01:00&to=2026-03-08T01:00:00%2B01:00', { token: t.adminToken });
+    assert.deepEqual(offset.body.groups, encoded.body.groups);
+    const bare = await api<Problem>(h, 'GET', '/kpis?from=2026-03-01T01:00:00+01:00&to=2026-03-08T00:00:00Z', { token: t.adminToken });
+    assert.deepEqual([bare.status, bare.body.errors?.[0]?.name], [400, 'query.from']);
+    const audit = await api(h, 'GET', '/audit-events?from=2026-01-01T00:00:00Z', { token: t.adminToken });
+    expectStatus(audit, 200);
+    const raw = await api(h, 'GET', '/raw-events?received_from=2026-01-01T00:00:00Z', { token: t.adminToken });
+    expectStatus(raw, 200);
+  });
+
   it('refuses an inverted range, a bucket too fine, hourly reported figures (400 naming the field), and another tenant\'s store (404)', async function () {
     const inverted = await api<Problem>(h, 'GET', '/kpis?from=2026-03-08T00%3A00%3A00Z&to=2026-03-01T00%3A00%3A00Z', { token: t.adminToken });
     assert.deepEqual([inverted.status, inverted.body.errors?.[0]?.name], [400, 'query.to']);
