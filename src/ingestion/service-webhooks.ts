@@ -81,6 +81,9 @@ async function limit(d: IngestionDeps, provider: Provider, sourceId: string): Pr
   throw tooManyRequests(decision.resetSeconds);
 }
 
+// A refusal re-reads a cached source only when the entry is at least this old.
+const REFRESH_AFTER_MS = 1000;
+
 type Checked = Verification | { ok: false; reason: 'disabled'; detail: string };
 type Accepted = Extract<Verification, { ok: true }>;
 
@@ -173,8 +176,9 @@ export async function receiveWebhook(d: IngestionDeps, provider: Provider, sourc
   let found = await d.sourceCache.get(sourceId, load);
   if (!found.value || found.value.provider !== provider) throw notFound('source');
   let v = await check(d, provider, found.value, rawBody, headers);
-  if (!v.ok && found.cached) {
-    // The cached source may be older than a rotation or a re-enable elsewhere: judge by a fresh read.
+  if (!v.ok && found.ageMs >= REFRESH_AFTER_MS) {
+    // The cached source may be older than a rotation or a re-enable elsewhere: judge by a fresh read
+    // (at most one a second per source, so a flood of forged deliveries does not become one of reads).
     d.sourceCache.forget(sourceId);
     found = await d.sourceCache.get(sourceId, load);
     if (!found.value || found.value.provider !== provider) throw notFound('source');
