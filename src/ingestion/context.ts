@@ -5,7 +5,7 @@ import type { FieldCipher } from '../platform/crypto/index.ts';
 import type { Db } from '../platform/db.ts';
 import type { Logger } from '../platform/log.ts';
 import type { Metrics } from '../platform/metrics.ts';
-import type { Stores } from '../platform/redis.ts';
+import type { RateLimiter, Stores } from '../platform/redis.ts';
 import type { CertificateSource, Provider } from './providers/types.ts';
 import type { SourceCache } from './source-cache.ts';
 import type { SourceSettings } from './tables.ts';
@@ -20,6 +20,8 @@ export interface IngestionDeps {
   boss: PgBoss;
   metrics: Metrics;
   certificates: CertificateSource;
+  /** Deliveries per source per minute: WooCommerce's own, generous limit, and everyone else's. */
+  webhookLimiters: { woocommerce: RateLimiter; other: RateLimiter };
   /** Webhook sources by id, briefly (see source-cache.ts). */
   sourceCache: SourceCache<WebhookSource>;
 }

@@ -71,10 +71,8 @@ function refuse(d: IngestionDeps, provider: Provider, sourceId: string, reason: 
 
 /** Limits deliveries per source: Shopify, Stripe and PayPal retry later; WooCommerce never does, so its limit is generous and every refusal is logged. */
 async function limit(d: IngestionDeps, provider: Provider, sourceId: string): Promise<void> {
-  const cfg = d.config.ingestion;
   const woo = provider === 'woocommerce';
-  const limiter = d.stores.limiter(woo ? 'webhook-woo' : 'webhook', woo ? cfg.wooWebhooksPerSourcePerMinute : cfg.webhooksPerSourcePerMinute, 60);
-  const decision = await limiter.consume(sourceId);
+  const decision = await (woo ? d.webhookLimiters.woocommerce : d.webhookLimiters.other).consume(sourceId);
   if (decision.allowed) return;
   d.metrics.webhookDeliveries.inc({ provider, outcome: 'rate_limited' });
   d.log.warn({ provider, sourceId, retryAfter: decision.resetSeconds }, woo ? 'webhook rate limited; WooCommerce will not retry this delivery' : 'webhook rate limited');
