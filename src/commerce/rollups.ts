@@ -149,18 +149,44 @@ async function rebuildLevel(trx: Trx, level: 'store' | 'tenant', storeIds: reado
     const col = sql.ref(kind);
     const placed = windowOf(kind, window, col, sql`o.placed_at`, bucketOf(kind, sql`o.placed_at`, zone));
     const refunded = windowOf(kind, window, col, sql`r.refunded_at`, bucketOf(kind, sql`r.refunded_at`, zone));
-    await sql`delete from ${table} where tenant_id = ${TENANT} and ${rows} and ${placed.buckets}`.execute(trx);
-    await sql`with tz as (select timezone as name from tenants where id = ${TENANT})
-      insert into ${table} (tenant_id, store_id, currency, channel, ${col}, orders, gross, units, refunds, refund_count)
-      select ${TENANT}, s, currency, channel, k, sum(n), sum(g), sum(u), sum(rf), sum(rc) from (
-        select ${store} as s, ${bucketOf(kind, sql`o.placed_at`, zone)} as k, o.currency, coalesce(o.channel, '') as channel,
-               count(*) as n, sum(o.total) as g, sum(o.units) as u, 0::numeric as rf, 0 as rc
-          from orders o left join stores st on st.id = o.store_id cross join tz
-          where o.tenant_id = ${TENANT} and ${only} and o.status in (${COUNTED}) and ${placed.rows} group by 1, 2, 3, 4
-        union all
-        select ${store}, ${bucketOf(kind, sql`r.refunded_at`, zone)}, r.currency, coalesce(o.channel, ''), 0, 0, 0, sum(r.amount), count(*)
-          from refunds r join orders o on o.id = r.order_id left join stores st on st.id = o.store_id cross join tz
-          where r.tenant_id = ${TENANT} and ${only} and ${refunded.rows} group by 1, 2, 3, 4
-      ) x group by s, k, currency, channel`.execute(trx);
+    await retryOnUniqueViolation(trx, async () => {
+      await sql`delete from ${table} where tenant_id = ${TENANT} and ${rows} and ${placed.buckets}`.execute(trx);
+      await sql`with tz as (select timezone as name from tenants where id = ${TENANT})
+        insert into ${table} (tenant_id, store_id, currency, channel, ${col}, orders, gross, units, refunds, refund_count)
+        select ${TENANT}, s, currency, channel, k, sum(n), sum(g), sum(u), sum(rf), sum(rc) from (
+          select ${store} as s, ${bucketOf(kind, sql`o.placed_at`, zone)} as k, o.currency, coalesce(o.channel, '') as channel,
+                 count(*) as n, sum(o.total) as g, sum(o.units) as u, 0::numeric as rf, 0 as rc
+            from orders o left join stores st on st.id = o.store_id cross join tz
+            where o.tenant_id = ${TENANT} and ${only} and o.status in (${COUNTED}) and ${placed.rows} group by 1, 2, 3, 4
+          union all
+          select ${store}, ${bucketOf(kind, sql`r.refunded_at`, zone)}, r.currency, coalesce(o.channel, ''), 0, 0, 0, sum(r.amount), count(*)
+            from refunds r join orders o on o.id = r.order_id left join stores st on st.id = o.store_id cross join tz
+            where r.tenant_id = ${TENANT} and ${only} and ${refunded.rows} group by 1, 2, 3, 4
+        ) x group by s, k, currency, channel`.execute(trx);
+    });
+  }
+}
+
+const UNIQUE_VIOLATION = '23505';
+const REBUILD_ATTEMPTS = 5;
+
+/**
+ * Runs a rebuild step under a savepoint, again when it hits a unique violation. A rebuild takes no
+ * bucket locks (a window can hold millions of buckets), so a refresh committing a bucket row the
+ * rebuild's delete could not see makes its insert collide. Waiting for that row was waiting for
+ * its commit: the next attempt's statements see it, delete it and count its orders, where giving
+ * up would fail (and restart) a whole import.
+ */
+async function retryOnUniqueViolation(trx: Trx, step: () => Promise<void>): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    await sql`savepoint rollup_rebuild`.execute(trx);
+    try {
+      await step();
+      await sql`release savepoint rollup_rebuild`.execute(trx);
+      return;
+    } catch (err) {
+      if ((err as { code?: string }).code !== UNIQUE_VIOLATION || attempt >= REBUILD_ATTEMPTS) throw err;
+      await sql`rollback to savepoint rollup_rebuild`.execute(trx);
+    }
   }
 }

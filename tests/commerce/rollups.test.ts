@@ -169,4 +169,33 @@ describe('commerce: sales rollups (hand-computed cases)', function () {
     await withTenant(h.server.platform.db, t.tenantId, (trx) => rebuildRollups(trx, [stores.get('kolkata') ?? '', NO_STORE]));
     assert.deepEqual(await rollups(), incremental);
   });
+
+  it('completes a rebuild that meets a bucket row an order write committed meanwhile, and counts that order', async function () {
+    await apply(order({ externalId: 'c-1', storeExternalId: 'berlin', placedAt: '2026-03-10T10:00:00.000Z' }));
+    const db = h.server.platform.db;
+    // The write replaces its buckets' rows and holds them until it commits; the rebuild's delete
+    // waits on them, skips them once they are gone, and its insert then meets the writer's new rows.
+    let commit: () => void = () => undefined;
+    const held = new Promise<void>((r) => (commit = r));
+    let written: () => void = () => undefined;
+    const wrote = new Promise<void>((r) => (written = r));
+    const writer = withTenant(db, t.tenantId, async (trx) => {
+      await applyChanges(trx, ctx, [order({ externalId: 'c-2', storeExternalId: 'berlin', placedAt: '2026-03-10T10:30:00.000Z' })]);
+      written();
+      await held;
+    });
+    await wrote;
+    const rebuild = withTenant(db, t.tenantId, (trx) => rebuildRollups(trx, 'all'));
+    const blocked = async () => {
+      const r = await sql<{ n: number }>`select count(*)::int as n from pg_stat_activity where wait_event_type = 'Lock' and query like 'delete from "sales_%'`.execute(h.owner);
+      return (r.rows[0]?.n ?? 0) > 0;
+    };
+    for (let i = 0; i < 200 && !(await blocked()); i++) await new Promise((r) => setTimeout(r, 25));
+    assert.ok(await blocked(), 'the rebuild waits on the write');
+    commit();
+    await writer;
+    await rebuild;
+    const berlin = (await rollups()).filter((r) => r.store === 'berlin');
+    assert.deepEqual(berlin.map((r) => [r.table, r.orders]), [['day', 2], ['hour', 2]], 'both orders, once');
+  });
 });
