@@ -150,6 +150,8 @@ export async function runImport(db: Db, job: JobContext, tenantId: string, impor
   let rejected = 0;
   let batch: Batch = { sales: [], stores: [], orders: [] };
   const span = { from: Number.POSITIVE_INFINITY, to: Number.NEGATIVE_INFINITY };
+  // Stores found or created by one batch are not looked up again by the next ones.
+  const lookups = { stores: new Map<string, string>() };
   const commit = async (final: boolean) => {
     const b = batch;
     batch = { sales: [], stores: [], orders: [] };
@@ -164,7 +166,7 @@ export async function runImport(db: Db, job: JobContext, tenantId: string, impor
       }
       if (b.stores.length) written += await writeStores(trx, tenantId, b.stores);
       if (b.orders.length) {
-        written += (await writeOrders(trx, { tenantId, sourceId: null, storeId: null, cipher: job.cipher, bulk: true }, b.orders)).length;
+        written += (await writeOrders(trx, { tenantId, sourceId: null, storeId: null, cipher: job.cipher, bulk: true, lookups }, b.orders)).length;
         for (const o of b.orders) {
           const at = Date.parse(o.placedAt);
           span.from = Math.min(span.from, at);
