@@ -155,6 +155,8 @@ export async function runImport(db: Db, job: JobContext, tenantId: string, impor
   const commit = async (final: boolean) => {
     const b = batch;
     batch = { sales: [], stores: [], orders: [] };
+    // The progress as of this batch's last row: the parser reads on while the batch is written.
+    const progress = { rows_read: read, rows_rejected: rejected, rejections: JSON.stringify(rejections) };
     await withTenant(db, tenantId, async (trx) => {
       let written = 0;
       if (b.sales.length) {
@@ -174,7 +176,7 @@ export async function runImport(db: Db, job: JobContext, tenantId: string, impor
         }
       }
       await trx.updateTable('imports').set({
-        rows_read: read, rows_rejected: rejected, rows_written: sql`rows_written + ${written}`, rejections: JSON.stringify(rejections),
+        ...progress, rows_written: sql`rows_written + ${written}`,
         ...(final ? { status: 'succeeded' as const, finished_at: sql`now()` } : {}),
       }).where('id', '=', importId).execute();
       if (final && span.to >= span.from) {
@@ -188,6 +190,15 @@ export async function runImport(db: Db, job: JobContext, tenantId: string, impor
       if (final) await trx.deleteFrom('import_chunks').where('import_id', '=', importId).execute();
     });
   };
+  // One batch is written while the next is parsed (Node and Postgres each busy), never two at once:
+  // batches commit in file order, so a later row still wins and progress only moves forward.
+  let writing: Promise<void> = Promise.resolve();
+  const next = async (final: boolean) => {
+    await writing;
+    writing = commit(final);
+    // Seen by the await above or below; until then a failure must not count as unhandled.
+    writing.catch(() => undefined);
+  };
   try {
     for await (const r of parseImport(imp.kind, imp.format, chunks(db, tenantId, importId))) {
       read++;
@@ -200,10 +211,13 @@ export async function runImport(db: Db, job: JobContext, tenantId: string, impor
       if (v.kind === 'sales') batch.sales.push(v.value);
       else if (v.kind === 'stores') batch.stores.push(v.value);
       else batch.orders.push(v.value);
-      if (batch.sales.length + batch.stores.length + batch.orders.length >= BATCH_ROWS) await commit(false);
+      if (batch.sales.length + batch.stores.length + batch.orders.length >= BATCH_ROWS) await next(false);
     }
-    await commit(true);
+    await next(true);
+    await writing;
   } catch (err) {
+    // A batch still being written finishes (or fails) before the import's outcome is recorded.
+    await writing.catch(() => undefined);
     if (!(err instanceof ImportFormatError)) throw err;
     // The file as a whole is unusable (a missing column): retrying cannot help.
     await withTenant(db, tenantId, (trx) =>
