@@ -1,4 +1,5 @@
 import type { Request } from 'express';
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import { sql } from 'kysely';
 import { cacheInvalidator, monthTouches, rebuildRollups, resolveStores, settleFirstOrders, writeOrders, type CanonicalOrder } from '../commerce/index.ts';
 import type { Db, Trx } from '../platform/db.ts';
@@ -18,6 +19,9 @@ const CHUNK_BYTES = 1024 * 1024;
 // Rows written per transaction by the import job; progress becomes visible at each commit.
 const BATCH_ROWS = 2000;
 const MAX_REJECTIONS = 100;
+// Parsed rows run on as microtasks, which starve I/O: the parser steps aside this often, so the
+// replies of the batch being written are handled as they arrive, not after the next batch is parsed.
+const YIELD_ROWS = 50;
 
 function formatOf(req: Request): 'csv' | 'ndjson' {
   if (req.is('text/csv')) return 'csv';
@@ -150,9 +154,13 @@ export async function runImport(db: Db, job: JobContext, tenantId: string, impor
   let rejected = 0;
   let batch: Batch = { sales: [], stores: [], orders: [] };
   const span = { from: Number.POSITIVE_INFINITY, to: Number.NEGATIVE_INFINITY };
+  // Stores found or created by one batch are not looked up again by the next ones.
+  const lookups = { stores: new Map<string, string>() };
   const commit = async (final: boolean) => {
     const b = batch;
     batch = { sales: [], stores: [], orders: [] };
+    // The progress as of this batch's last row: the parser reads on while the batch is written.
+    const progress = { rows_read: read, rows_rejected: rejected, rejections: JSON.stringify(rejections) };
     await withTenant(db, tenantId, async (trx) => {
       let written = 0;
       if (b.sales.length) {
@@ -164,7 +172,7 @@ export async function runImport(db: Db, job: JobContext, tenantId: string, impor
       }
       if (b.stores.length) written += await writeStores(trx, tenantId, b.stores);
       if (b.orders.length) {
-        written += (await writeOrders(trx, { tenantId, sourceId: null, storeId: null, cipher: job.cipher, bulk: true }, b.orders)).length;
+        written += (await writeOrders(trx, { tenantId, sourceId: null, storeId: null, cipher: job.cipher, bulk: true, lookups }, b.orders)).length;
         for (const o of b.orders) {
           const at = Date.parse(o.placedAt);
           span.from = Math.min(span.from, at);
@@ -172,7 +180,7 @@ export async function runImport(db: Db, job: JobContext, tenantId: string, impor
         }
       }
       await trx.updateTable('imports').set({
-        rows_read: read, rows_rejected: rejected, rows_written: sql`rows_written + ${written}`, rejections: JSON.stringify(rejections),
+        ...progress, rows_written: sql`rows_written + ${written}`,
         ...(final ? { status: 'succeeded' as const, finished_at: sql`now()` } : {}),
       }).where('id', '=', importId).execute();
       if (final && span.to >= span.from) {
@@ -186,9 +194,19 @@ export async function runImport(db: Db, job: JobContext, tenantId: string, impor
       if (final) await trx.deleteFrom('import_chunks').where('import_id', '=', importId).execute();
     });
   };
+  // One batch is written while the next is parsed (Node and Postgres each busy), never two at once:
+  // batches commit in file order, so a later row still wins and progress only moves forward.
+  let writing: Promise<void> = Promise.resolve();
+  const next = async (final: boolean) => {
+    await writing;
+    writing = commit(final);
+    // Seen by the await above or below; until then a failure must not count as unhandled.
+    writing.catch(() => undefined);
+  };
   try {
     for await (const r of parseImport(imp.kind, imp.format, chunks(db, tenantId, importId))) {
       read++;
+      if (read % YIELD_ROWS === 0) await nextTurn();
       if (!r.ok) {
         rejected++;
         if (rejections.length < MAX_REJECTIONS) rejections.push({ row: r.row, reason: r.reason });
@@ -198,10 +216,13 @@ export async function runImport(db: Db, job: JobContext, tenantId: string, impor
       if (v.kind === 'sales') batch.sales.push(v.value);
       else if (v.kind === 'stores') batch.stores.push(v.value);
       else batch.orders.push(v.value);
-      if (batch.sales.length + batch.stores.length + batch.orders.length >= BATCH_ROWS) await commit(false);
+      if (batch.sales.length + batch.stores.length + batch.orders.length >= BATCH_ROWS) await next(false);
     }
-    await commit(true);
+    await next(true);
+    await writing;
   } catch (err) {
+    // A batch still being written finishes (or fails) before the import's outcome is recorded.
+    await writing.catch(() => undefined);
     if (!(err instanceof ImportFormatError)) throw err;
     // The file as a whole is unusable (a missing column): retrying cannot help.
     await withTenant(db, tenantId, (trx) =>

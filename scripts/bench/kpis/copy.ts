@@ -35,8 +35,10 @@ export async function copyBaseline(url: string, tenantId: string, file: string, 
   return withOwner(url, async (c) => {
     await c.query('drop table if exists copy_baseline');
     await c.query('create table copy_baseline (like orders including defaults)');
+    // Ids from gen_random_uuid(), a C function, not the orders' time_ordered_uuid() (plain SQL, a
+    // microsecond more a row): the plain COPY stays the fastest load of these rows there is.
     await c.query(`alter table copy_baseline add column store_external_id text, add column customer_external_id text,
-      alter column tenant_id set default '${tenantId}', alter column provider_updated_at set default now()`);
+      alter column id set default gen_random_uuid(), alter column tenant_id set default '${tenantId}', alter column provider_updated_at set default now()`);
     if (indexes) {
       for (const ddl of [
         'alter table copy_baseline add primary key (id)',

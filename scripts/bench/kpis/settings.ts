@@ -1,9 +1,15 @@
 /** What the KPI benchmark generates and measures: flags and BENCH_* variables, shrunk by --quick. */
 import { envInt, flagValues, isQuick } from '../lib/settings.ts';
 
+/** The two parts, by the name `--part` takes: the import against COPY, and the endpoints against the raw aggregate. */
+export const PARTS = ['import', 'endpoints'] as const;
+export type Part = (typeof PARTS)[number];
+
 /** Every knob of one run. */
 export interface KpiSettings {
   quick: boolean;
+  /** What to measure; without `endpoints`, only the imported rows are generated and nothing else is loaded. */
+  parts: Part[];
   /** Orders generated (all of them end up in `orders`). */
   orders: number;
   stores: number;
@@ -33,10 +39,13 @@ function intOption(flag: string, env: string, fallback: number, argv: readonly s
 /** Reads the settings from argv and the environment. */
 export function kpiSettings(argv: readonly string[] = process.argv.slice(2)): KpiSettings {
   const quick = isQuick(argv);
+  const wanted = flagValues('part', argv);
+  for (const p of wanted) if (!(PARTS as readonly string[]).includes(p)) throw new Error(`unknown --part "${p}"; parts: ${PARTS.join(', ')}`);
   const orders = intOption('orders', 'BENCH_ORDERS', quick ? 200_000 : 5_000_000, argv);
   const runs = intOption('runs', 'BENCH_RUNS', quick ? 10 : 30, argv);
   const s: KpiSettings = {
     quick,
+    parts: wanted.length > 0 ? PARTS.filter((p) => wanted.includes(p)) : [...PARTS],
     orders,
     stores: intOption('stores', 'BENCH_STORES', 1000, argv),
     // About ten orders per customer over the two years, as in the issue's 5M orders / 500k customers.
