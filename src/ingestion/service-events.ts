@@ -6,6 +6,7 @@ import { badRequest } from '../platform/errors.ts';
 import { sql } from 'kysely';
 import type { Trx } from '../platform/db.ts';
 import { withTenant } from '../platform/tenancy.ts';
+import { unnestRows, type ColumnSpec } from '../platform/column-arrays.ts';
 import type { IngestionDeps } from './context.ts';
 import { orderFromRecord } from './imports/index.ts';
 import './tables.ts';
@@ -38,38 +39,29 @@ function check(events: readonly Event[]): { errors: FieldError[]; orders: Canoni
 
 const of = <T extends Event['type']>(events: readonly Event[], t: T) => events.filter((e): e is Of<T> => e.type === t);
 
-/**
- * One INSERT … SELECT FROM unnest(arrays) per kind: a column array per field, so the statement has
- * a handful of parameters whatever the batch size (a VALUES list would bind one per field per row).
- */
-async function insertColumns(trx: Trx, tenantId: string, table: string, columns: Record<string, { type: string; values: unknown[] }>): Promise<number> {
-  const names = Object.keys(columns);
-  const first = columns[names[0] as string];
-  if (!first || first.values.length === 0) return 0;
-  const arrays = names.map((n) => sql`${(columns[n] as { values: unknown[] }).values}::${sql.raw((columns[n] as { type: string }).type)}[]`);
+/** One INSERT … SELECT FROM unnest(arrays) per kind (see column-arrays.ts); answers the rows written. */
+async function insertColumns<E>(trx: Trx, tenantId: string, table: string, events: readonly E[], columns: Record<string, ColumnSpec<E>>): Promise<number> {
+  if (events.length === 0) return 0;
+  const { names, select } = unnestRows(events, columns);
   // The affected-row count is what was written (a duplicate id inserts nothing): no RETURNING needed.
   const r = await sql`insert into ${sql.table(table)} (tenant_id, ${sql.join(names.map((n) => sql.ref(n)))})
-      select ${tenantId}::uuid, * from unnest(${sql.join(arrays)})
+      select ${tenantId}::uuid, u.* from (${select}) u
       on conflict (tenant_id, event_id) do nothing`.execute(trx);
   return Number(r.numAffectedRows ?? 0n);
 }
 
 async function writeBatch(trx: Trx, tenantId: string, events: readonly Event[]) {
   const id = (e: { id?: string }) => e.id ?? randomUUID();
-  const col = <E>(list: readonly E[], type: string, f: (e: E) => unknown) => ({ type, values: list.map(f) });
-  const tp = of(events, 'touchpoint');
-  const cv = of(events, 'conversion');
-  const mp = of(events, 'metric');
-  const touchpoint = await insertColumns(trx, tenantId, 'touchpoints', {
-    event_id: col(tp, 'text', id), channel: col(tp, 'text', (e) => e.channel), campaign: col(tp, 'text', (e) => e.campaign ?? null),
-    anonymous_id: col(tp, 'text', (e) => e.anonymous_id ?? null), customer_ref: col(tp, 'text', (e) => e.customer_ref ?? null), occurred_at: col(tp, 'timestamptz', (e) => e.occurred_at),
+  const touchpoint = await insertColumns(trx, tenantId, 'touchpoints', of(events, 'touchpoint'), {
+    event_id: ['text', id], channel: ['text', (e) => e.channel], campaign: ['text', (e) => e.campaign ?? null],
+    anonymous_id: ['text', (e) => e.anonymous_id ?? null], customer_ref: ['text', (e) => e.customer_ref ?? null], occurred_at: ['timestamptz', (e) => e.occurred_at],
   });
-  const conversion = await insertColumns(trx, tenantId, 'conversions', {
-    event_id: col(cv, 'text', id), order_ref: col(cv, 'text', (e) => e.order_ref ?? null), value: col(cv, 'numeric', (e) => e.value ?? null), currency: col(cv, 'text', (e) => e.currency ?? null),
-    anonymous_id: col(cv, 'text', (e) => e.anonymous_id ?? null), customer_ref: col(cv, 'text', (e) => e.customer_ref ?? null), occurred_at: col(cv, 'timestamptz', (e) => e.occurred_at),
+  const conversion = await insertColumns(trx, tenantId, 'conversions', of(events, 'conversion'), {
+    event_id: ['text', id], order_ref: ['text', (e) => e.order_ref ?? null], value: ['numeric', (e) => e.value ?? null], currency: ['text', (e) => e.currency ?? null],
+    anonymous_id: ['text', (e) => e.anonymous_id ?? null], customer_ref: ['text', (e) => e.customer_ref ?? null], occurred_at: ['timestamptz', (e) => e.occurred_at],
   });
-  const metric = await insertColumns(trx, tenantId, 'metric_points', {
-    event_id: col(mp, 'text', id), series_key: col(mp, 'text', (e) => e.series_key), occurred_at: col(mp, 'timestamptz', (e) => e.occurred_at), value: col(mp, 'float8', (e) => e.value),
+  const metric = await insertColumns(trx, tenantId, 'metric_points', of(events, 'metric'), {
+    event_id: ['text', id], series_key: ['text', (e) => e.series_key], occurred_at: ['timestamptz', (e) => e.occurred_at], value: ['float8', (e) => e.value],
   });
   return { touchpoint, conversion, metric };
 }
