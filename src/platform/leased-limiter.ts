@@ -27,13 +27,15 @@ export function leasedLimiter(inner: RateLimiter, size: number, now: () => numbe
       return null;
     }
     l.left--;
-    return { allowed: true, limit: inner.points, remaining: l.remaining + l.left, resetSeconds: Math.max(1, Math.ceil((l.until - now()) / 1000)) };
+    return { allowed: true, limit: inner.points, remaining: l.remaining + l.left, resetSeconds: Math.max(1, Math.ceil((l.until - now()) / 1000)), resetMs: l.until - now() };
   };
 
   const take = async (key: string): Promise<RateDecision> => {
     const d = await inner.consume(key, size);
-    // The window's end as Redis reported it, rounded down: a lease never outlives its window.
-    if (d.allowed) leases.set(key, { left: size - 1, until: now() + (d.resetSeconds - 1) * 1000, remaining: d.remaining });
+    // The window's end as the store reported it: a lease lives exactly as long as its window. (A
+    // rounded-down end once killed a lease taken in a window's last second at once, and each next
+    // request took another, spending the window's whole budget in leases nobody used.)
+    if (d.allowed) leases.set(key, { left: size - 1, until: now() + d.resetMs, remaining: d.remaining });
     return d;
   };
 

@@ -8,6 +8,8 @@ export interface RateDecision {
   limit: number;
   remaining: number;
   resetSeconds: number;
+  /** The same, exactly: milliseconds until the window resets. */
+  resetMs: number;
 }
 
 /** A fixed-window limiter: `points` per `durationSeconds` per key. */
@@ -42,6 +44,7 @@ function wrapLimiter(impl: RateLimiterAbstract, points: number, durationSeconds:
     limit: points,
     remaining: Math.max(0, res.remainingPoints),
     resetSeconds: Math.max(1, Math.ceil(res.msBeforeNext / 1000)),
+    resetMs: Math.max(0, res.msBeforeNext),
   });
   return {
     points,

@@ -17,8 +17,8 @@ function fakeShared(points: number, windowMs: number, now: () => number) {
         used.set(key, w);
       }
       w.n += cost;
-      const resetSeconds = Math.max(1, Math.ceil((w.start + windowMs - now()) / 1000));
-      return Promise.resolve({ allowed: w.n <= points, limit: points, remaining: Math.max(0, points - w.n), resetSeconds });
+      const resetMs = w.start + windowMs - now();
+      return Promise.resolve({ allowed: w.n <= points, limit: points, remaining: Math.max(0, points - w.n), resetSeconds: Math.max(1, Math.ceil(resetMs / 1000)), resetMs });
     },
     reset(key) {
       used.delete(key);
@@ -64,6 +64,16 @@ describe('platform: leased limiter', function () {
     clock += 60_000;
     assert.equal((await l.consume('src')).allowed, true);
     assert.equal(shared.calls(), 2, 'a lease never outlives its window');
+  });
+
+  it('keeps a lease taken in a window’s last second until the window ends, not one request', async function () {
+    const shared = fakeShared(1000, 60_000, now);
+    const l = leasedLimiter(shared.limiter, 10, now);
+    await l.consume('src');
+    clock += 59_500;
+    // The first lease ran out with its window's rounded second; this one is taken 500 ms before the end.
+    for (let i = 0; i < 20; i++) assert.equal((await l.consume('src')).allowed, true);
+    assert.ok(shared.calls() <= 4, `one lease per ten requests (got ${shared.calls()} calls)`);
   });
 
   it('passes other costs, and a lease of one, straight through', async function () {
