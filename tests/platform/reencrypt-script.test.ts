@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { sql } from 'kysely';
 import { DEV_KEY_ID, FieldCipher, devBlindIndexKey, devKeyRing, parseKeyRing, type FieldContext } from '../../src/platform/crypto/index.ts';
+import { allEncryptedColumns } from '../../src/domains.ts';
 import { harness, type Harness } from '../helpers/harness.ts';
 import { api, signUpTenant, type SignedUpTenant } from '../helpers/identity.ts';
 import { createSourceAs, deliver, settled } from '../helpers/ingestion.ts';
@@ -81,6 +82,13 @@ describe('scripts/reencrypt.ts', function () {
 
     const again = await reencrypt('--tenant', t.slug);
     assert.match(again.stdout, new RegExp(`^${t.slug}: nothing to move`, 'm'));
+  });
+
+  it('covers every *_ciphertext column of the schema: a domain that adds one must declare it', async function () {
+    const r = await sql<{ c: string }>`select table_name || '.' || column_name as c from information_schema.columns
+      where table_schema = 'public' and column_name like '%\\_ciphertext' order by 1`.execute(h.owner);
+    const declared = allEncryptedColumns.map((c) => `${c.table}.${c.column}`).sort();
+    assert.deepEqual(r.rows.map((x) => x.c), declared);
   });
 
   it('fails with a message for an unknown tenant', async function () {
