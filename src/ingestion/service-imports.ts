@@ -10,6 +10,7 @@ import { afterCommit, withTenant } from '../platform/tenancy.ts';
 import type { IngestionDeps } from './context.ts';
 import { ImportFormatError, parseImport, type SalesRow, type StoreRow } from './imports/index.ts';
 import { importQueue } from './jobs.ts';
+import { unnestRows } from '../platform/column-arrays.ts';
 import { toImport } from './mappers.ts';
 import type { ImportKind } from './tables.ts';
 import './tables.ts';
@@ -101,12 +102,15 @@ function lastBy<T>(rows: readonly T[], key: (r: T) => string): T[] {
 async function writeSales(trx: Trx, tenantId: string, all: readonly SalesRow[]): Promise<number> {
   const rows = lastBy(all, (r) => `${r.store}\u0000${r.date}`);
   const stores = await resolveStores(trx, tenantId, rows.map((r) => r.store), 'import');
+  const { names, select } = unnestRows(rows, {
+    tenant_id: ['uuid', () => tenantId], store_id: ['uuid', (s) => stores.get(s.store)], day: ['date', (s) => s.date], day_of_week: ['int2', (s) => s.dayOfWeek],
+    sales: ['numeric', (s) => s.sales], customers: ['int4', (s) => s.customers], open: ['bool', (s) => s.open], promo: ['bool', (s) => s.promo],
+    state_holiday: ['text', (s) => s.stateHoliday], school_holiday: ['bool', (s) => s.schoolHoliday],
+  });
   const r = await trx
     .insertInto('store_daily_sales')
-    .values(rows.map((s) => ({
-      tenant_id: tenantId, store_id: stores.get(s.store) as string, day: s.date, day_of_week: s.dayOfWeek, sales: s.sales,
-      customers: s.customers, open: s.open, promo: s.promo, state_holiday: s.stateHoliday, school_holiday: s.schoolHoliday,
-    })))
+    .columns(names)
+    .expression(select)
     .onConflict((oc) => oc.columns(['tenant_id', 'store_id', 'day']).doUpdateSet((eb) => ({
       day_of_week: eb.ref('excluded.day_of_week'), sales: eb.ref('excluded.sales'), customers: eb.ref('excluded.customers'), open: eb.ref('excluded.open'),
       promo: eb.ref('excluded.promo'), state_holiday: eb.ref('excluded.state_holiday'), school_holiday: eb.ref('excluded.school_holiday'),
@@ -117,12 +121,15 @@ async function writeSales(trx: Trx, tenantId: string, all: readonly SalesRow[]):
 
 async function writeStores(trx: Trx, tenantId: string, all: readonly StoreRow[]): Promise<number> {
   const rows = lastBy(all, (r) => r.store);
+  const { names, select } = unnestRows(rows, {
+    tenant_id: ['uuid', () => tenantId], external_id: ['text', (s) => s.store], name: ['text', (s) => `Store ${s.store}`], store_type: ['text', (s) => s.storeType],
+    assortment: ['text', (s) => s.assortment], competition_distance: ['numeric', (s) => s.competitionDistance], competition_open_since: ['date', (s) => s.competitionOpenSince],
+    promo2: ['bool', (s) => s.promo2], promo2_since: ['date', (s) => s.promo2Since], promo_interval: ['text', (s) => s.promoInterval], created_via: ['text', () => 'import'],
+  });
   const r = await trx
     .insertInto('stores')
-    .values(rows.map((s) => ({
-      tenant_id: tenantId, external_id: s.store, name: `Store ${s.store}`, store_type: s.storeType, assortment: s.assortment, competition_distance: s.competitionDistance,
-      competition_open_since: s.competitionOpenSince, promo2: s.promo2, promo2_since: s.promo2Since, promo_interval: s.promoInterval, created_via: 'import' as const,
-    })))
+    .columns(names)
+    .expression(select)
     .onConflict((oc) => oc.columns(['tenant_id', 'external_id']).doUpdateSet((eb) => ({
       store_type: eb.ref('excluded.store_type'), assortment: eb.ref('excluded.assortment'), competition_distance: eb.ref('excluded.competition_distance'),
       competition_open_since: eb.ref('excluded.competition_open_since'), promo2: eb.ref('excluded.promo2'), promo2_since: eb.ref('excluded.promo2_since'),

@@ -39,6 +39,10 @@ describe('ingestion: bulk imports', function () {
     assert.deepEqual([stores.status, stores.rows_read, stores.rows_written, stores.rows_rejected], ['succeeded', 3, 3, 0]);
     const store2 = await h.owner.selectFrom('stores').selectAll().where('tenant_id', '=', t.tenantId).where('external_id', '=', '2').executeTakeFirstOrThrow();
     assert.deepEqual([store2.store_type, store2.promo2, store2.promo_interval, store2.competition_open_since], ['a', true, 'Jan,Apr,Jul,Oct', '2007-11-01']);
+    // 2010-W13 starts on Monday 29 March.
+    assert.deepEqual([store2.name, store2.assortment, store2.competition_distance, store2.promo2_since, store2.created_via], ['Store 2', 'a', '570.00', '2010-03-29', 'import']);
+    const store1 = await h.owner.selectFrom('stores').selectAll().where('tenant_id', '=', t.tenantId).where('external_id', '=', '1').executeTakeFirstOrThrow();
+    assert.deepEqual([store1.promo2, store1.promo2_since, store1.promo_interval], [false, null, null]);
 
     const sales = await importFinished(h, key, (await uploadImport(h, key, 'sales', SALES)).body.id);
     assert.deepEqual([sales.status, sales.rows_read, sales.rows_written, sales.rows_rejected], ['succeeded', 6, 4, 2]);
@@ -46,7 +50,7 @@ describe('ingestion: bulk imports', function () {
     assert.match(sales.rejections[0]?.reason ?? '', /Date/);
     assert.match(sales.rejections[1]?.reason ?? '', /Sales/);
     const day = await h.owner.selectFrom('store_daily_sales').selectAll().where('tenant_id', '=', t.tenantId).where('store_id', '=', store2.id).executeTakeFirstOrThrow();
-    assert.deepEqual([day.day, day.sales, day.customers, day.open], ['2015-07-31', '6064.0000', 625, true]);
+    assert.deepEqual([day.day, day.day_of_week, day.sales, day.customers, day.open, day.promo, day.state_holiday, day.school_holiday], ['2015-07-31', 5, '6064.0000', 625, true, true, '0', true]);
     const chunks = await h.owner.selectFrom('import_chunks').select('seq').where('import_id', '=', sales.id).execute();
     assert.equal(chunks.length, 0, 'the stored upload is removed once imported');
   });
