@@ -23,6 +23,8 @@ export interface RateLimiter {
 /** A byte cache with TTL. */
 export interface Cache {
   get(key: string): Promise<string | null>;
+  /** Several keys in one round trip (Redis MGET), in the order asked. */
+  getMany(keys: readonly string[]): Promise<(string | null)[]>;
   set(key: string, value: string, ttlSeconds: number): Promise<void>;
   del(key: string): Promise<void>;
   /** Sets only when absent (Redis SET NX); true when this call set it. */
@@ -87,6 +89,9 @@ class MemoryCache implements Cache {
     }
     return Promise.resolve(e.value);
   }
+  getMany(keys: readonly string[]): Promise<(string | null)[]> {
+    return Promise.all(keys.map((k) => this.get(k)));
+  }
   set(key: string, value: string, ttlSeconds: number): Promise<void> {
     // Bounded so a long-running single instance cannot grow without limit.
     if (this.entries.size > 50_000) this.entries.clear();
@@ -126,6 +131,7 @@ export function createStores(redisUrl: string | null, log: Logger, keyPrefix = '
     limiter: limiterCache((name, points, duration) => new RateLimiterRedis({ storeClient: redis, keyPrefix: `${keyPrefix}${name}`, points, duration })),
     cache: {
       get: (key) => redis.get(keyPrefix + key),
+      getMany: (keys) => (keys.length === 0 ? Promise.resolve([]) : redis.mget(keys.map((k) => keyPrefix + k))),
       set: async (key, value, ttlSeconds) => {
         await redis.set(keyPrefix + key, value, 'EX', Math.max(1, Math.ceil(ttlSeconds)));
       },
