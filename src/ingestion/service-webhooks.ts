@@ -115,7 +115,7 @@ const statements = new WeakMap<IngestionDeps, Promise<string>>();
 function storeStatement(d: IngestionDeps): Promise<string> {
   let s = statements.get(d);
   if (!s) {
-    s = gatedJobInsert(d.boss, normalizeQueue as never, 'stored').then((job) => {
+    s = gatedJobInsert(d.boss, normalizeQueue, 'stored').then((job) => {
       const params = COLUMNS.map((c, i) => (c === 'tenant_id' ? 'cfg.tenant_id' : `$${i + 2}${CASTS[c] ? `::${CASTS[c]}` : ''}`));
       return `with stored as (
           insert into raw_events (${COLUMNS.join(', ')})

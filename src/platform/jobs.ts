@@ -137,7 +137,7 @@ const JOBS_PARAM = '$1::text::json';
  * transaction: the statement that stores a delivery queues its job, atomically, or neither.
  * Its `$1` is the job array as JSON text (see `jobsJson`); the caller's own parameters follow.
  */
-export async function gatedJobInsert(boss: PgBoss, queue: QueueDef<never>, gate: string): Promise<string> {
+export async function gatedJobInsert(boss: PgBoss, queue: Pick<QueueDef, 'name'>, gate: string): Promise<string> {
   const q = (await boss.getQueue(queue.name)) as { table?: string; notify?: boolean } | null;
   if (!q?.table) throw new Error(`queue ${queue.name} is not installed`);
   // Queues here are polled, not notified: pg-boss's notify form is itself a CTE, which cannot nest.

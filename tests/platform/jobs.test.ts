@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { sql } from 'kysely';
+import { CompiledQuery, sql } from 'kysely';
 import { PgBoss } from 'pg-boss';
 import { createLogger } from '../../src/platform/log.ts';
-import { createBoss, deadLetterName, defineQueue, enqueue, installJobs, startWorkers, tenantPayload } from '../../src/platform/jobs.ts';
+import { createBoss, deadLetterName, defineQueue, enqueue, gatedJobInsert, installJobs, jobsJson, startWorkers, tenantPayload } from '../../src/platform/jobs.ts';
 import { currentTenant, withTenant } from '../../src/platform/tenancy.ts';
 import { harness, type Harness } from '../helpers/harness.ts';
 import { createTenant } from '../helpers/tenants.ts';
@@ -103,5 +103,22 @@ describe('jobs: transactional enqueue, tenant-scoped workers, retries and dead l
     assert.equal(original?.retry_backoff, true);
     // Backoff: each retry waited at least the base delay (1 s) after the attempt before it.
     for (let i = 1; i < attempts.length; i++) assert.ok((attempts[i]?.at ?? 0) - (attempts[i - 1]?.at ?? 0) >= 900);
+  });
+
+  it('a gated job insert queues its job, with the queue’s policy, only when its gate returned a row', async () => {
+    const text = await gatedJobInsert(boss, queue, 'gate');
+    const run = async (open: boolean, marker: string) => {
+      const statement = `with gate as (select 1 where $2::bool), job as (${text}) select count(*)::int as n from gate`;
+      await h.owner.executeQuery(CompiledQuery.raw(statement, [jobsJson(queue, { tenantId: tenant, marker, fail: false }), open]));
+    };
+    await run(false, 'gate-closed');
+    await run(true, 'gate-open');
+    const opened = await waitFor(async () => seen.find((x) => x.marker === 'gate-open'), 'the gated job to run');
+    assert.equal(opened.tenantSeen, tenant);
+    const rows = (await jobsIn(h, queue.name)).filter((j) => j.data.marker.startsWith('gate-'));
+    assert.deepEqual(rows.map((j) => j.data.marker), ['gate-open'], 'the closed gate queued nothing');
+    assert.equal(seen.some((x) => x.marker === 'gate-closed'), false);
+    const policy = await sql<{ retry_limit: number; dead_letter: string }>`select retry_limit, dead_letter from pgboss.job where name = ${queue.name} and data->>'marker' = 'gate-open'`.execute(h.owner);
+    assert.deepEqual(policy.rows[0], { retry_limit: 2, dead_letter: deadLetterName(queue.name) });
   });
 });
