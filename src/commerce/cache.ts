@@ -52,7 +52,8 @@ export interface Cached<T> {
  * versions of the months it reads.
  */
 export async function cached<T>(stores: Stores, tenantId: string, query: unknown, ranges: readonly [number, number][], compute: () => Promise<T>): Promise<Cached<T>> {
-  const months = [...[...new Set(ranges.flatMap(([a, b]) => monthsOf(a, b)))].sort(), ALL_MONTHS];
+  const months = [...new Set(ranges.flatMap(([a, b]) => monthsOf(a, b)))].sort();
+  months.push(ALL_MONTHS);
   // One round trip for every version the answer depends on.
   const versions = (await stores.cache.getMany(months.map((m) => versionKey(tenantId, m)))).map((v) => v ?? '0');
   const key = `commerce:answer:${tenantId}:${createHash('sha256').update(JSON.stringify([query, months, versions])).digest('base64url')}`;

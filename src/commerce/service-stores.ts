@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
 import type { components } from '../../generated/api.ts';
+import { isUniqueViolation } from '../platform/db.ts';
 import { badRequest, conflict, notFound } from '../platform/errors.ts';
 import { decodeCursor, newestFirst, page } from '../platform/pagination.ts';
 import { withTenant } from '../platform/tenancy.ts';
@@ -30,8 +31,6 @@ function checkDates(input: { competition_open_since?: string | null; promo2_sinc
   }
 }
 
-const UNIQUE_VIOLATION = '23505';
-
 /** Adds a store; its external id is unique in the tenant. */
 export async function createStore(d: CommerceDeps, tenantId: string, input: CreateStore) {
   checkTimezone(input.timezone, 'body.timezone');
@@ -42,7 +41,7 @@ export async function createStore(d: CommerceDeps, tenantId: string, input: Crea
     );
     return toStore(row);
   } catch (err) {
-    if ((err as { code?: string }).code === UNIQUE_VIOLATION) throw conflict(`A store with external id ${input.external_id} exists.`);
+    if (isUniqueViolation(err)) throw conflict(`A store with external id ${input.external_id} exists.`);
     throw err;
   }
 }

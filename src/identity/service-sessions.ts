@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
 import { AppError, conflict, forbidden, tooManyRequests, unauthorized } from '../platform/errors.ts';
-import type { Trx } from '../platform/db.ts';
+import { isUniqueViolation, type Trx } from '../platform/db.ts';
 import type { Role } from '../platform/http/auth.ts';
+import { resetSeconds } from '../platform/redis.ts';
 import { withTenant } from '../platform/tenancy.ts';
 import { recordAudit } from './audit.ts';
 import { ACCOUNT_EMAIL, type IdentityDeps, type RequestMeta } from './context.ts';
@@ -74,7 +75,7 @@ export async function signUp(d: IdentityDeps, input: SignUpInput, meta: RequestM
     await recordAudit(trx, tenantId, { ...meta, actorType: 'user', actorId: userId }, 'tenant.created', { type: 'tenant', id: tenantId });
     return issueSession(d, trx, tenantId, userId, 'admin', randomUUID(), null);
   }).catch((err: unknown) => {
-    if ((err as { code?: string }).code === '23505') throw conflict('The tenant slug, email or username is taken.');
+    if (isUniqueViolation(err)) throw conflict('The tenant slug, email or username is taken.');
     throw err;
   });
 }
@@ -82,7 +83,7 @@ export async function signUp(d: IdentityDeps, input: SignUpInput, meta: RequestM
 /** Checks the per-IP and per-account login limits before any password work is done. */
 async function checkLoginLimits(d: IdentityDeps, ip: string, account: string): Promise<void> {
   const perIp = await d.stores.limiter('login-ip', d.config.limits.loginPerIpPerMinute, 60).consume(ip);
-  if (!perIp.allowed) throw tooManyRequests(perIp.resetSeconds);
+  if (!perIp.allowed) throw tooManyRequests(resetSeconds(perIp));
   const lock = await d.stores.cache.get(`lockout:${account}`);
   if (lock) throw tooManyRequests(Math.max(1, Math.ceil((Number(lock) - Date.now()) / 1000)));
 }

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { isUniqueViolation } from '../platform/db.ts';
 import { conflict, notFound } from '../platform/errors.ts';
 import type { Role } from '../platform/http/auth.ts';
 import { decodeCursor, page } from '../platform/pagination.ts';
@@ -32,7 +33,7 @@ export async function createUser(d: IdentityDeps, tenantId: string, input: { ema
     if (!row) throw new Error('created user not visible');
     return memberRowToUser(row, d.cipher);
   }).catch((err: unknown) => {
-    if ((err as { code?: string }).code === '23505') throw conflict('An account with this email or username already exists.');
+    if (isUniqueViolation(err)) throw conflict('An account with this email or username already exists.');
     throw err;
   });
 }

@@ -4,6 +4,7 @@ import { sql } from 'kysely';
 import { preparedQuery } from '../platform/db.ts';
 import { AppError, notFound, tooManyRequests } from '../platform/errors.ts';
 import { gatedJobInsert, jobsJson } from '../platform/jobs.ts';
+import { resetSeconds } from '../platform/redis.ts';
 import { withTenant } from '../platform/tenancy.ts';
 import { bodyCtx, encodeBody, secretCtx, type IngestionDeps, type WebhookSource } from './context.ts';
 import type { SourceSettings } from './tables.ts';
@@ -75,8 +76,8 @@ async function limit(d: IngestionDeps, provider: Provider, sourceId: string): Pr
   const decision = await (woo ? d.webhookLimiters.woocommerce : d.webhookLimiters.other).consume(sourceId);
   if (decision.allowed) return;
   d.metrics.webhookDeliveries.inc({ provider, outcome: 'rate_limited' });
-  d.log.warn({ provider, sourceId, retryAfter: decision.resetSeconds }, woo ? 'webhook rate limited; WooCommerce will not retry this delivery' : 'webhook rate limited');
-  throw tooManyRequests(decision.resetSeconds);
+  d.log.warn({ provider, sourceId, retryAfter: resetSeconds(decision) }, woo ? 'webhook rate limited; WooCommerce will not retry this delivery' : 'webhook rate limited');
+  throw tooManyRequests(resetSeconds(decision));
 }
 
 // A refusal re-reads a cached source only when the entry is at least this old.
@@ -170,17 +171,19 @@ async function store(d: IngestionDeps, tenantId: string, sourceId: string, provi
  * (even one arriving at the same moment: the unique key serializes them) answers `duplicate`.
  */
 export async function receiveWebhook(d: IngestionDeps, provider: Provider, sourceId: string, rawBody: Buffer, headers: IncomingHttpHeaders): Promise<WebhookReceipt> {
-  const load = () => findSource(d, sourceId);
-  let found = await d.sourceCache.get(sourceId, load);
-  if (!found.value || found.value.provider !== provider) throw notFound('source');
-  let v = await check(d, provider, found.value, rawBody, headers);
-  if (!v.ok && found.ageMs >= REFRESH_AFTER_MS) {
+  const read = async () => {
+    const found = await d.sourceCache.get(sourceId, () => findSource(d, sourceId));
+    if (!found.value || found.value.provider !== provider) throw notFound('source');
+    return { source: found.value, ageMs: found.ageMs };
+  };
+  let { source, ageMs } = await read();
+  let v = await check(d, provider, source, rawBody, headers);
+  if (!v.ok && ageMs >= REFRESH_AFTER_MS) {
     // The cached source may be older than a rotation or a re-enable elsewhere: judge by a fresh read
     // (at most one a second per source, so a flood of forged deliveries does not become one of reads).
     d.sourceCache.forget(sourceId);
-    found = await d.sourceCache.get(sourceId, load);
-    if (!found.value || found.value.provider !== provider) throw notFound('source');
-    v = await check(d, provider, found.value, rawBody, headers);
+    ({ source, ageMs } = await read());
+    v = await check(d, provider, source, rawBody, headers);
   }
   if (!v.ok) {
     // Signed, but not a payload at all: the sender's bug, not a forgery.
@@ -190,7 +193,7 @@ export async function receiveWebhook(d: IngestionDeps, provider: Provider, sourc
   // Only verified deliveries count: forged ones cannot use up a source's budget and get the
   // provider's real deliveries refused (WooCommerce never sends those again).
   await limit(d, provider, sourceId);
-  const receipt = await store(d, found.value.tenant_id, sourceId, provider, v, rawBody, headers);
+  const receipt = await store(d, source.tenant_id, sourceId, provider, v, rawBody, headers);
   d.metrics.webhookDeliveries.inc({ provider, outcome: receipt.status });
   return receipt;
 }

@@ -40,6 +40,11 @@ export async function preparedQuery<R extends pg.QueryResultRow>(db: Db, name: s
   return r.rows;
 }
 
+/** Whether a database error is a unique violation (SQLSTATE 23505). */
+export function isUniqueViolation(err: unknown): boolean {
+  return (err as { code?: unknown } | null)?.code === '23505';
+}
+
 /** The connection string of the app role: same server and database, the unprivileged login. */
 export function appRoleUrl(ownerUrl: string, password: string | null): string {
   const u = new URL(ownerUrl);

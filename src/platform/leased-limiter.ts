@@ -27,7 +27,7 @@ export function leasedLimiter(inner: RateLimiter, size: number, now: () => numbe
       return null;
     }
     l.left--;
-    return { allowed: true, limit: inner.points, remaining: l.remaining + l.left, resetSeconds: Math.max(1, Math.ceil((l.until - now()) / 1000)), resetMs: l.until - now() };
+    return { allowed: true, limit: inner.points, remaining: l.remaining + l.left, resetMs: l.until - now() };
   };
 
   const take = async (key: string): Promise<RateDecision> => {

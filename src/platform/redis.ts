@@ -7,9 +7,13 @@ export interface RateDecision {
   allowed: boolean;
   limit: number;
   remaining: number;
-  resetSeconds: number;
-  /** The same, exactly: milliseconds until the window resets. */
+  /** Milliseconds until the window resets. */
   resetMs: number;
+}
+
+/** Whole seconds until the window resets, at least 1: what `Retry-After` and the RateLimit header say. */
+export function resetSeconds(d: RateDecision): number {
+  return Math.max(1, Math.ceil(d.resetMs / 1000));
 }
 
 /** A fixed-window limiter: `points` per `durationSeconds` per key. */
@@ -45,7 +49,6 @@ function wrapLimiter(impl: RateLimiterAbstract, points: number, durationSeconds:
     allowed,
     limit: points,
     remaining: Math.max(0, res.remainingPoints),
-    resetSeconds: Math.max(1, Math.ceil(res.msBeforeNext / 1000)),
     resetMs: Math.max(0, res.msBeforeNext),
   });
   return {

@@ -1,7 +1,5 @@
 import { sql } from 'kysely';
-import type { Trx } from './db.ts';
-
-const UNIQUE_VIOLATION = '23505';
+import { isUniqueViolation, type Trx } from './db.ts';
 
 /**
  * Runs `fn` under a savepoint. A unique violation rolls back to it and answers null, leaving the
@@ -15,7 +13,7 @@ export async function unlessUniqueViolation<T>(trx: Trx, fn: () => Promise<T>): 
     await sql`release savepoint unless_unique_violation`.execute(trx);
     return value;
   } catch (err) {
-    if ((err as { code?: string }).code !== UNIQUE_VIOLATION) throw err;
+    if (!isUniqueViolation(err)) throw err;
     await sql`rollback to savepoint unless_unique_violation`.execute(trx);
     return null;
   }

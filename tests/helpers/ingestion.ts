@@ -4,8 +4,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { components } from '../../generated/api.ts';
-import type { Harness } from './harness.ts';
-import { api, expectStatus, randomIp, type Problem } from './identity.ts';
+import { harness, type Harness } from './harness.ts';
+import { api, expectStatus, randomIp, signUpTenant, type Problem, type SignedUpTenant } from './identity.ts';
 
 type Schemas = components['schemas'];
 export type Source = Schemas['Source'];
@@ -76,6 +76,13 @@ export async function ingestKey(h: Harness, token: string): Promise<string> {
   const res = await api<{ key: string }>(h, 'POST', '/api-keys', { token, body: { name: 'ingest', scopes: ['ingest:write'] } });
   expectStatus(res, 201, 'create ingest key');
   return res.body.key;
+}
+
+/** The suite's server, a new tenant and an `ingest:write` key of it: the setting of the batch and import suites. */
+export async function ingestingTenant(): Promise<{ h: Harness; t: SignedUpTenant; key: string }> {
+  const h = await harness();
+  const t = await signUpTenant(h);
+  return { h, t, key: await ingestKey(h, t.adminToken) };
 }
 
 /** Uploads a file to `POST /imports` with an API key, as scripts/import.ts would. */

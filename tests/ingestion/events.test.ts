@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { harness, type Harness } from '../helpers/harness.ts';
+import type { Harness } from '../helpers/harness.ts';
 import { api, createUserAs, expectStatus, signUpTenant, type Problem, type SignedUpTenant } from '../helpers/identity.ts';
-import { ingestKey } from '../helpers/ingestion.ts';
+import { ingestingTenant } from '../helpers/ingestion.ts';
 
 type Result = { received: number; written: number; duplicates: number; by_type: Record<string, number> };
 
@@ -19,9 +19,7 @@ describe('ingestion: batch events API', function () {
   let key: string;
 
   before(async function () {
-    h = await harness();
-    t = await signUpTenant(h);
-    key = await ingestKey(h, t.adminToken);
+    ({ h, t, key } = await ingestingTenant());
   });
 
   it('writes 1,000 events of every kind with an ingest:write key', async function () {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
-import { harness, startTestServer, type Harness } from '../helpers/harness.ts';
+import { startTestServer, type Harness } from '../helpers/harness.ts';
 import { api, expectStatus, signUpTenant, type SignedUpTenant } from '../helpers/identity.ts';
-import { importFinished, ingestKey, uploadImport, type Import } from '../helpers/ingestion.ts';
+import { importFinished, ingestKey, ingestingTenant, uploadImport, type Import } from '../helpers/ingestion.ts';
 import { createDb } from '../../src/platform/db.ts';
 import type { Server } from '../../src/server.ts';
 
@@ -26,9 +26,7 @@ describe('ingestion: bulk imports', function () {
   let key: string;
 
   before(async function () {
-    h = await harness();
-    t = await signUpTenant(h);
-    key = await ingestKey(h, t.adminToken);
+    ({ h, t, key } = await ingestingTenant());
   });
 
   it('imports Rossmann stores, then sales; bad rows are counted with their row and reason, the rest written', async function () {

@@ -18,7 +18,7 @@ function fakeShared(points: number, windowMs: number, now: () => number) {
       }
       w.n += cost;
       const resetMs = w.start + windowMs - now();
-      return Promise.resolve({ allowed: w.n <= points, limit: points, remaining: Math.max(0, points - w.n), resetSeconds: Math.max(1, Math.ceil(resetMs / 1000)), resetMs });
+      return Promise.resolve({ allowed: w.n <= points, limit: points, remaining: Math.max(0, points - w.n), resetMs });
     },
     reset(key) {
       used.delete(key);

@@ -19,6 +19,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { stopAllChildren } from '../lib/children.ts';
+import { queryNumber } from '../lib/owner.ts';
 import { num, printTable } from '../lib/format.ts';
 import { printHeader } from '../lib/settings.ts';
 import { copyBaseline, loadDirectly, vacuumAnalyze } from './copy.ts';
@@ -26,7 +27,7 @@ import { DATA_FROM, DATA_TO, YEAR_FROM, YEAR_TO, makeStores, writeOrders } from 
 import { importOrders } from './import-api.ts';
 import { cpuSeconds, startActivitySampler } from './profile.ts';
 import { storeYears } from './raw.ts';
-import { rollupProblems } from './rollup-check.ts';
+import { rollupProblems } from '../../lib/rollup-check.ts';
 import { printImport, printProfile, printQueries, printSteps, IMPORT_TARGET, QUERY_TARGET, type Step } from './report.ts';
 import { killScripts, runScript } from './run-script.ts';
 import { kpiSettings } from './settings.ts';
@@ -98,7 +99,7 @@ try {
     const expected = endpoints ? s.orders : s.importRows;
     if (c?.orders !== expected) throw new Error(`expected ${expected} orders in the database, found ${c?.orders}`);
     printTable('database after the load', ['orders', 'customers', 'sales_daily rows', 'sales_hourly rows'], [[num(c.orders), num(c.customers), num(c.daily), num(c.hourly)]]);
-    const wrong = await rollupProblems(owner, tenant.tenantId);
+    const wrong = await rollupProblems((text, params) => queryNumber(owner, text, params), tenant.tenantId);
     for (const p of wrong) process.stderr.write(`FAIL [rollups after the load] ${p}\n`);
     if (wrong.length > 0) code = 1;
     if (endpoints) {

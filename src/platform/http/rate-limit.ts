@@ -1,6 +1,6 @@
 import type { LimitConfig } from '../config.ts';
 import { tooManyRequests } from '../errors.ts';
-import type { RateDecision, Stores } from '../redis.ts';
+import { resetSeconds, type RateDecision, type Stores } from '../redis.ts';
 import type { Principal } from './auth.ts';
 
 /** Applies the per-tenant and per-API-key request limits to a caller; returns the IETF headers to send. */
@@ -10,7 +10,7 @@ export type RequestLimits = (p: Principal) => Promise<Record<string, string>>;
 function headers(entries: [string, RateDecision, number][]): Record<string, string> {
   return {
     'RateLimit-Policy': entries.map(([name, d, w]) => `"${name}";q=${d.limit};w=${w}`).join(', '),
-    RateLimit: entries.map(([name, d]) => `"${name}";r=${d.remaining};t=${d.resetSeconds}`).join(', '),
+    RateLimit: entries.map(([name, d]) => `"${name}";r=${d.remaining};t=${resetSeconds(d)}`).join(', '),
   };
 }
 
@@ -23,7 +23,7 @@ export function createRequestLimits(stores: Stores, limits: LimitConfig): Reques
     if (p.kind === 'api_key') entries.push(['api-key', await key.consume(p.keyId), 60]);
     const h = headers(entries);
     const denied = entries.filter(([, d]) => !d.allowed);
-    if (denied.length > 0) throw tooManyRequests(Math.max(...denied.map(([, d]) => d.resetSeconds)), h);
+    if (denied.length > 0) throw tooManyRequests(Math.max(...denied.map(([, d]) => resetSeconds(d))), h);
     return h;
   };
 }

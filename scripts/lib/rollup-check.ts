@@ -1,13 +1,13 @@
 /**
- * After the import: the rollups and customers' first-order times must equal what the raw rows say,
- * bucket by bucket. A faster import that leaves them wrong is no win.
+ * The rollups and customers' first-order times against what the raw rows say, bucket by bucket:
+ * a plain-SQL reference that the import tests and the KPI benchmark both check loads against.
  */
-import type pg from 'pg';
-import { queryNumber } from '../lib/owner.ts';
+import { ALL_STORES, COUNTED_STATUSES, NO_STORE } from '../../src/commerce/rollups.ts';
 
-const COUNTED = `'paid', 'fulfilled', 'partially_refunded', 'refunded'`;
-const ALL_STORES = 'ffffffff-ffff-ffff-ffff-ffffffffffff';
-const NO_STORE = '00000000-0000-0000-0000-000000000000';
+/** Runs one query with `$1` bound and answers the number in its first column (any client will do). */
+export type CountQuery = (text: string, params: unknown[]) => Promise<number>;
+
+const COUNTED = COUNTED_STATUSES.map((s) => `'${s}'`).join(', ');
 
 // Rollup rows against the raw aggregate of the same buckets, both ways: the rows that differ.
 function diffSql(table: string, col: string, bucket: (zone: string) => string): string {
@@ -22,14 +22,14 @@ function diffSql(table: string, col: string, bucket: (zone: string) => string): 
     where raw.orders is distinct from roll.orders or raw.gross is distinct from roll.gross or raw.units is distinct from roll.units`;
 }
 
-/** The problems found (empty when the rollups and first-order times agree with the rows). */
-export async function rollupProblems(c: pg.Client, tenantId: string): Promise<string[]> {
+/** The problems found in one tenant's rollups and first-order times (empty when they agree with the rows). */
+export async function rollupProblems(count: CountQuery, tenantId: string): Promise<string[]> {
   const problems: string[] = [];
-  const hourly = await queryNumber(c, diffSql('sales_hourly', 'hour', () => `date_trunc('hour', o.placed_at)`), [tenantId]);
+  const hourly = await count(diffSql('sales_hourly', 'hour', () => `date_trunc('hour', o.placed_at)`), [tenantId]);
   if (hourly > 0) problems.push(`${hourly} sales_hourly buckets differ from the orders`);
-  const daily = await queryNumber(c, diffSql('sales_daily', 'day', (zone) => `(o.placed_at at time zone ${zone})::date`), [tenantId]);
+  const daily = await count(diffSql('sales_daily', 'day', (zone) => `(o.placed_at at time zone ${zone})::date`), [tenantId]);
   if (daily > 0) problems.push(`${daily} sales_daily buckets differ from the orders`);
-  const first = await queryNumber(c, `select count(*)::int from customers c
+  const first = await count(`select count(*)::int from customers c
       left join (select customer_id, min(placed_at) as first from orders where tenant_id = $1 and status in (${COUNTED}) group by 1) f on f.customer_id = c.id
       where c.tenant_id = $1 and c.first_order_at is distinct from f.first`, [tenantId]);
   if (first > 0) problems.push(`${first} customers' first_order_at differ from their orders`);
