@@ -120,5 +120,6 @@ describe('jobs: transactional enqueue, tenant-scoped workers, retries and dead l
     assert.equal(seen.some((x) => x.marker === 'gate-closed'), false);
     const policy = await sql<{ retry_limit: number; dead_letter: string }>`select retry_limit, dead_letter from pgboss.job where name = ${queue.name} and data->>'marker' = 'gate-open'`.execute(h.owner);
     assert.deepEqual(policy.rows[0], { retry_limit: 2, dead_letter: deadLetterName(queue.name) });
+    await assert.rejects(gatedJobInsert(boss, { name: `test-missing-${randomUUID().slice(0, 8)}` }, 'gate'), /is not installed/);
   });
 });
